@@ -1,0 +1,191 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { Database, Unlisten } from './db/database.ts';
+import type { JobStatus } from './job.ts';
+
+export type JobEventKind = 'state' | 'progress' | 'log';
+
+export interface JobEvent {
+  kind: JobEventKind;
+  jobId: string;
+  type: string;
+  queue: string;
+  status: JobStatus;
+  ownerId: string | null;
+  attempt?: number;
+  progress?: number | null;
+  message?: string | null;
+  at: string;
+}
+
+/** In-process fan-out of job events. Listeners must be cheap: they run on the hot path. */
+export class JobEventBus {
+  private readonly emitter = new EventEmitter();
+  /** Identifies this process's events when they come back through NOTIFY. */
+  readonly origin = randomUUID();
+  private relayHook: ((events: JobEvent[]) => void) | null = null;
+
+  constructor() {
+    this.emitter.setMaxListeners(0);
+  }
+
+  /** Publishes events raised in this process (delivered locally and, when relayed, to other processes). */
+  publish(events: JobEvent[]): void {
+    if (events.length === 0) return;
+    this.deliver(events);
+    this.relayHook?.(events);
+  }
+
+  /** Delivers events locally only (used for events that arrived from elsewhere). */
+  deliver(events: JobEvent[]): void {
+    for (const e of events) this.emitter.emit('event', e);
+  }
+
+  subscribe(fn: (e: JobEvent) => void): () => void {
+    this.emitter.on('event', fn);
+    return () => this.emitter.off('event', fn);
+  }
+
+  listenerCount(): number {
+    return this.emitter.listenerCount('event');
+  }
+
+  /** Requests to cancel running jobs, raised in this process. */
+  onCancel(fn: (jobId: string) => void): () => void {
+    this.emitter.on('cancel', fn);
+    return () => this.emitter.off('cancel', fn);
+  }
+
+  requestCancel(jobId: string): void {
+    this.emitter.emit('cancel', jobId);
+  }
+
+  /** New work is ready: wakes idle in-process workers without waiting for NOTIFY or a poll. */
+  requestWake(): void {
+    this.emitter.emit('wake');
+  }
+
+  onWake(fn: () => void): () => void {
+    this.emitter.on('wake', fn);
+    return () => this.emitter.off('wake', fn);
+  }
+
+  setRelay(hook: ((events: JobEvent[]) => void) | null): void {
+    this.relayHook = hook;
+  }
+}
+
+type Compact = [string, string, string, string, string | null, number | undefined, number | null | undefined, string | null | undefined, string, string];
+
+const MAX_NOTIFY = 7800;
+
+/**
+ * Carries job events between processes over NOTIFY on a real PostgreSQL. Events are batched per tick
+ * and split to fit NOTIFY's 8000-byte limit. Delivery is best effort: the database stays the truth.
+ */
+export class EventRelay {
+  private pending: JobEvent[] = [];
+  private scheduled = false;
+  private unlisten: Unlisten | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly bus: JobEventBus,
+    private readonly channel: string,
+    private readonly onError: (err: Error) => void = () => {},
+  ) {}
+
+  async start(): Promise<void> {
+    this.bus.setRelay((events) => this.enqueue(events));
+    this.unlisten = await this.db.listen(this.channel, (payload) => this.receive(payload));
+  }
+
+  async stop(): Promise<void> {
+    this.bus.setRelay(null);
+    await this.flush();
+    await this.unlisten?.();
+    this.unlisten = null;
+  }
+
+  private enqueue(events: JobEvent[]): void {
+    for (const e of events) this.pending.push(e);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => void this.flush());
+    }
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const events = this.pending;
+    this.pending = [];
+    if (events.length === 0) return;
+    const chunks: string[] = [];
+    let current: Compact[] = [];
+    let size = 0;
+    for (const e of events) {
+      const c: Compact = [e.kind, e.jobId, e.type, e.queue, e.ownerId, e.attempt, e.progress, e.message?.slice(0, 500), e.status, e.at];
+      const len = JSON.stringify(c).length + 1;
+      if (size + len > MAX_NOTIFY && current.length > 0) {
+        chunks.push(JSON.stringify({ o: this.bus.origin, e: current }));
+        current = [];
+        size = 0;
+      }
+      current.push(c);
+      size += len;
+    }
+    if (current.length) chunks.push(JSON.stringify({ o: this.bus.origin, e: current }));
+    try {
+      await this.db.query(`SELECT pg_notify($1, c) FROM unnest($2::text[]) AS c`, [this.channel, chunks]);
+    } catch (err) {
+      this.onError(err as Error);
+    }
+  }
+
+  private receive(payload: string): void {
+    let msg: { o: string; e: Compact[] };
+    try {
+      msg = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    if (msg.o === this.bus.origin || !Array.isArray(msg.e)) return;
+    this.bus.deliver(
+      msg.e.map(([kind, jobId, type, queue, ownerId, attempt, progress, message, status, at]) => ({
+        kind: kind as JobEventKind,
+        jobId,
+        type,
+        queue,
+        ownerId,
+        attempt,
+        progress,
+        message,
+        status: status as JobStatus,
+        at,
+      })),
+    );
+  }
+}
+
+export interface OutcomeRow {
+  id: string;
+  type: string;
+  queue: string;
+  status: JobStatus;
+  owner_id: string | null;
+  attempts?: number;
+}
+
+export function stateEvents(rows: OutcomeRow[]): JobEvent[] {
+  const at = new Date().toISOString();
+  return rows.map((r) => ({
+    kind: 'state' as const,
+    jobId: r.id,
+    type: r.type,
+    queue: r.queue,
+    status: r.status,
+    ownerId: r.owner_id,
+    attempt: r.attempts,
+    at,
+  }));
+}

@@ -1,0 +1,30 @@
+/**
+ * Claims up to $3 ready jobs across the given queues in one round trip. Each queue is read through
+ * its own ordered index scan (LATERAL), so several queues never force a sort of the whole backlog.
+ * Paused queues are skipped. Claiming counts the attempt and starts a lease.
+ *
+ * $1 queues text[], $2 job types text[], $3 limit, $4 lease token, $5 lease ms, $6 worker id
+ */
+export const claimJobsSql = (s: string, columns: string) => `
+WITH next AS (
+  SELECT c.id
+  FROM unnest($1::text[]) AS q(name)
+  CROSS JOIN LATERAL (
+    SELECT j.id, j.priority, j.run_at FROM ${s}.jobs j
+    WHERE j.queue = q.name AND j.status IN ('QUEUED','SCHEDULED','FAILED') AND j.run_at <= now()
+      AND j.type = ANY($2::text[])
+    ORDER BY j.priority DESC, j.run_at, j.id
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+  ) c
+  WHERE NOT (q.name = ANY (ARRAY(SELECT name FROM ${s}.queues WHERE paused)))
+  ORDER BY c.priority DESC, c.run_at, c.id
+  LIMIT $3
+)
+UPDATE ${s}.jobs j
+SET status = 'RUNNING', attempts = j.attempts + 1, lease_token = $4,
+    lease_expires_at = now() + $5 * interval '1 millisecond', worker_id = $6,
+    started_at = now(), updated_at = now(), progress = NULL, progress_message = NULL
+FROM next
+WHERE j.id = next.id
+RETURNING ${columns.replace(/(^|,\s*)(\w+)/g, '$1j.$2')}`;

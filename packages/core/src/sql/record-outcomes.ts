@@ -1,0 +1,27 @@
+/**
+ * Writes many attempt outcomes in one statement. Every row is a compare-and-set on the lease token:
+ * a worker that lost its lease (the rescuer gave the job to someone else) changes nothing.
+ * A failure of a job whose cancellation was requested ends as CANCELLED rather than retrying.
+ * `release` hands a job back without counting the attempt (shutdown).
+ */
+export const recordOutcomesSql = (s: string) => `
+WITH u AS (
+  SELECT * FROM json_to_recordset($1::json) AS x(id uuid, token uuid, status text, result jsonb, error jsonb,
+                                                 run_at timestamptz, logs jsonb, release boolean)
+)
+UPDATE ${s}.jobs j
+SET status = CASE WHEN j.cancel_requested AND u.status IN ('FAILED','QUEUED') THEN 'CANCELLED' ELSE u.status END,
+    result = CASE WHEN u.status = 'COMPLETED' THEN u.result ELSE j.result END,
+    error = COALESCE(u.error, j.error),
+    errors = CASE WHEN u.error IS NULL THEN j.errors ELSE COALESCE(j.errors, '[]'::jsonb) || jsonb_build_array(u.error) END,
+    run_at = COALESCE(u.run_at, j.run_at),
+    attempts = CASE WHEN u.release THEN j.attempts - 1 ELSE j.attempts END,
+    progress = CASE WHEN u.status = 'COMPLETED' THEN 100 ELSE j.progress END,
+    logs = CASE WHEN u.logs IS NULL THEN j.logs ELSE COALESCE(j.logs, '[]'::jsonb) || u.logs END,
+    finished_at = CASE WHEN u.status IN ('COMPLETED','DEAD','CANCELLED') OR (j.cancel_requested AND u.status IN ('FAILED','QUEUED'))
+                       THEN now() END,
+    worker_id = CASE WHEN u.release THEN NULL ELSE j.worker_id END,
+    lease_token = NULL, lease_expires_at = NULL, updated_at = now()
+FROM u
+WHERE j.id = u.id AND j.lease_token = u.token AND j.status = 'RUNNING'
+RETURNING j.id, j.type, j.queue, j.status, j.owner_id, j.attempts, j.run_at`;

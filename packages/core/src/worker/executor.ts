@@ -1,0 +1,118 @@
+import { backoffDelay } from '../backoff.ts';
+import { JobCancelledError, JobTimeoutError, PermanentJobError, WorkerShutdownError } from '../errors.ts';
+import type { JobContext, AnyJobType } from '../job-types/define-job.ts';
+import type { Job, JobError, JobLogLine } from '../job.ts';
+import type { Outcome } from './outcome.ts';
+
+export interface ExecutionHooks {
+  workerId: string;
+  progress(job: Job, token: string, percent: number, message: string | null): void;
+  log(job: Job, line: JobLogLine): void;
+  enqueue: JobContext['enqueue'];
+}
+
+const MAX_LOG_LINES = 1000;
+const MAX_LOG_LINE = 4000;
+const MAX_STACK = 8000;
+
+/** Why an attempt was interrupted from outside the handler. */
+export type AbortReason = JobTimeoutError | JobCancelledError | WorkerShutdownError | LeaseLostError;
+
+export class LeaseLostError extends Error {
+  constructor() {
+    super('The worker lost this job’s lease; another worker may run it.');
+  }
+}
+
+/**
+ * Runs one attempt of one job and says how it ended. Never throws: every failure becomes an outcome.
+ * Timeout, cancellation and shutdown fire the handler's AbortSignal and end the attempt at once,
+ * whether or not the handler honours the signal.
+ */
+export async function executeJob(
+  job: Job,
+  token: string,
+  jobType: AnyJobType | undefined,
+  controller: AbortController,
+  hooks: ExecutionHooks,
+): Promise<Outcome | null> {
+  const logs: JobLogLine[] = [];
+  const base = { id: job.id, token };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    if (!jobType) throw new PermanentJobError(`This worker has no handler for job type "${job.type}".`);
+    let payload: unknown = job.payload;
+    if (jobType.schema) {
+      const parsed = jobType.schema.safeParse(job.payload);
+      if (!parsed.success) {
+        throw new PermanentJobError(
+          `The payload no longer matches job type "${job.type}": ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+        );
+      }
+      payload = parsed.data;
+    }
+    const ctx: JobContext = {
+      signal: controller.signal,
+      attempt: job.attempts,
+      jobId: job.id,
+      job,
+      progress: (percent, message) => {
+        const p = Math.max(0, Math.min(100, Number(percent) || 0));
+        hooks.progress(job, token, p, message ?? null);
+      },
+      log: (message) => {
+        if (logs.length >= MAX_LOG_LINES) return;
+        const line = { at: new Date().toISOString(), message: String(message).slice(0, MAX_LOG_LINE) };
+        logs.push(line);
+        hooks.log(job, line);
+      },
+      enqueue: hooks.enqueue,
+    };
+    const aborted = new Promise<never>((_, reject) => {
+      const onAbort = () => reject(controller.signal.reason);
+      if (controller.signal.aborted) onAbort();
+      else controller.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => {});
+    const timeoutMs = job.timeoutMs;
+    if (timeoutMs && timeoutMs > 0) {
+      timer = setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs);
+    }
+    const result = await Promise.race([Promise.resolve().then(() => jobType.handler(payload, ctx)), aborted]);
+    return { ...base, status: 'COMPLETED', result: result === undefined ? null : result, logs };
+  } catch (err) {
+    const reason = controller.signal.aborted ? controller.signal.reason : err;
+    if (reason instanceof LeaseLostError) return null;
+    if (reason instanceof WorkerShutdownError) return { ...base, status: 'QUEUED', release: true, logs };
+    const error = toJobError(reason, job.attempts, hooks.workerId);
+    if (reason instanceof JobCancelledError) return { ...base, status: 'CANCELLED', error, logs };
+    const permanent = reason instanceof PermanentJobError;
+    if (permanent || job.attempts >= job.maxAttempts) return { ...base, status: 'DEAD', error, logs };
+    const delay = backoffDelay(job.backoff, job.attempts);
+    return { ...base, status: 'FAILED', error, runAt: new Date(Date.now() + delay).toISOString(), logs };
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+export function toJobError(err: unknown, attempt: number, workerId: string): JobError {
+  const e = err instanceof Error ? err : new Error(typeof err === 'string' ? err : safeString(err));
+  const code = (e as { code?: unknown }).code;
+  return {
+    message: e.message || e.name || 'Error',
+    name: e.name,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(e.stack ? { stack: e.stack.slice(0, MAX_STACK) } : {}),
+    attempt,
+    at: new Date().toISOString(),
+    workerId,
+  };
+}
+
+function safeString(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

@@ -1,0 +1,28 @@
+import type { JobError, JobLogLine, JobStatus } from '../job.ts';
+
+/** The end of one attempt, as the worker will write it. */
+export interface Outcome {
+  id: string;
+  token: string;
+  status: Extract<JobStatus, 'COMPLETED' | 'FAILED' | 'DEAD' | 'CANCELLED' | 'QUEUED'>;
+  result?: unknown;
+  error?: JobError;
+  runAt?: string;
+  logs?: JobLogLine[];
+  /** Hand the job back without counting the attempt (shutdown). */
+  release?: boolean;
+}
+
+/** Serialises an outcome once, up front, so that an unserialisable result fails the attempt instead of the batch. */
+export function encodeOutcome(o: Outcome): string {
+  return JSON.stringify({
+    id: o.id,
+    token: o.token,
+    status: o.status,
+    result: o.result === undefined ? null : o.result,
+    error: o.error ?? null,
+    run_at: o.runAt ?? null,
+    logs: o.logs && o.logs.length ? o.logs : null,
+    release: o.release ?? false,
+  });
+}

@@ -1,0 +1,320 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Database, Unlisten } from '../db/database.ts';
+import { assertSchemaName, channels, DEFAULT_SCHEMA } from '../db/identifiers.ts';
+import { JobCancelledError, WorkerShutdownError } from '../errors.ts';
+import { stateEvents, type JobEventBus } from '../events.ts';
+import { JOB_COLUMNS, jobFromRow, type Job, type JobRow } from '../job.ts';
+import type { JobTypeRegistry } from '../job-types/registry.ts';
+import { claimJobsSql } from '../sql/claim-jobs.ts';
+import { heartbeatSql } from '../sql/heartbeat.ts';
+import { progressSql } from '../sql/progress.ts';
+import type { JobfleetClient } from '../client.ts';
+import { executeJob, LeaseLostError, toJobError } from './executor.ts';
+import { encodeOutcome } from './outcome.ts';
+import { OutcomeWriter } from './outcome-writer.ts';
+import { RegistryPublisher } from './registry-publisher.ts';
+
+export interface WorkerOptions {
+  db: Database;
+  registry: JobTypeRegistry;
+  /** Used by handlers' ctx.enqueue for follow-up jobs. */
+  client: JobfleetClient;
+  schema?: string;
+  events?: JobEventBus;
+  /** Queues to serve; default: the queues of the registered job types. */
+  queues?: string[];
+  /** Jobs run at once (default 10). */
+  concurrency?: number;
+  /** Jobs claimed ahead of free slots, so a slot never waits for a round trip (default: concurrency). */
+  prefetch?: number;
+  /** Fallback poll when no notification arrives, in ms (default 1000). */
+  pollIntervalMs?: number;
+  /** Lease length in ms; renewed every third of it (default 30000). */
+  leaseMs?: number;
+  /** Use LISTEN/NOTIFY to wake at once (default true). Everything still works with it off. */
+  listen?: boolean;
+  /** On stop, how long running jobs may take to finish before they are handed back (default 30000). */
+  shutdownGraceMs?: number;
+  id?: string;
+  onError?: (err: Error, context: string) => void;
+}
+
+interface Active {
+  job: Job;
+  token: string;
+  controller: AbortController;
+}
+
+const MAX_CLAIM = 1000;
+const PROGRESS_MIN_INTERVAL = 200;
+
+/** Claims jobs in batches, runs them with bounded concurrency, renews leases, writes outcomes in batches. */
+export class Worker {
+  readonly id: string;
+  readonly queues: string[];
+  readonly concurrency: number;
+  private readonly db: Database;
+  private readonly schema: string;
+  private readonly registry: JobTypeRegistry;
+  private readonly client: JobfleetClient;
+  private readonly events: JobEventBus | undefined;
+  private readonly prefetch: number;
+  private readonly pollIntervalMs: number;
+  private readonly leaseMs: number;
+  private readonly useListen: boolean;
+  private readonly shutdownGraceMs: number;
+  private readonly onError: (err: Error, context: string) => void;
+  private readonly writer: OutcomeWriter;
+  private readonly publisher: RegistryPublisher;
+  private readonly claimSql: string;
+  private readonly types: string[];
+
+  private readonly running = new Map<string, Active>();
+  private buffer: { job: Job; token: string }[] = [];
+  private claiming = false;
+  /** The last claim found fewer jobs than asked: wait for a wake-up or a poll before claiming again. */
+  private dry = false;
+  private started = false;
+  private stopping: Promise<void> | null = null;
+  private forceStop: (() => void) | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private readonly unlisteners: (Unlisten | (() => void))[] = [];
+  private readonly progressAt = new Map<string, number>();
+  private claimFailures = 0;
+  private processed = 0;
+
+  constructor(opts: WorkerOptions) {
+    this.db = opts.db;
+    this.schema = assertSchemaName(opts.schema ?? DEFAULT_SCHEMA);
+    this.registry = opts.registry;
+    this.client = opts.client;
+    this.events = opts.events;
+    this.queues = opts.queues?.length ? opts.queues : opts.registry.queues();
+    this.types = opts.registry.names();
+    this.concurrency = Math.max(1, opts.concurrency ?? 10);
+    this.prefetch = Math.max(0, opts.prefetch ?? this.concurrency);
+    this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
+    this.leaseMs = opts.leaseMs ?? 30_000;
+    this.useListen = opts.listen ?? true;
+    this.shutdownGraceMs = opts.shutdownGraceMs ?? 30_000;
+    this.id = opts.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.onError = opts.onError ?? (() => {});
+    this.writer = new OutcomeWriter(this.db, this.schema, this.events, (e) => this.onError(e, 'writing outcomes'));
+    this.publisher = new RegistryPublisher(this.db, this.schema, this.registry, {
+      id: this.id,
+      queues: this.queues,
+      concurrency: this.concurrency,
+    });
+    this.claimSql = claimJobsSql(this.schema, JOB_COLUMNS);
+  }
+
+  /** Jobs completed, failed or cancelled by this worker since it started. */
+  get processedCount(): number {
+    return this.processed;
+  }
+
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    if (this.types.length === 0) throw new Error('A worker needs at least one job type.');
+    this.started = true;
+    await this.publisher.publish().catch((e) => this.onError(e as Error, 'publishing job types'));
+    const ch = channels(this.schema);
+    if (this.events) {
+      this.unlisteners.push(this.events.onWake(() => this.wake()));
+      this.unlisteners.push(this.events.onCancel((id) => this.cancelLocal(id)));
+    }
+    if (this.useListen) {
+      try {
+        this.unlisteners.push(
+          await this.db.listen(ch.wake, (queue) => {
+            if (!queue || this.queues.includes(queue)) this.wake();
+          }),
+        );
+        this.unlisteners.push(await this.db.listen(ch.cancel, (id) => this.cancelLocal(id)));
+      } catch (err) {
+        this.onError(err as Error, 'listening for notifications (polling continues)');
+      }
+    }
+    this.pollTimer = setInterval(() => this.wake(), this.pollIntervalMs);
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(this.leaseMs / 3)));
+    this.fill();
+  }
+
+  /** New work may be ready. */
+  wake(): void {
+    this.dry = false;
+    this.fill();
+  }
+
+  private fill(): void {
+    if (this.stopping || this.claiming || this.dry || !this.started) return;
+    const want = Math.min(MAX_CLAIM, this.concurrency + this.prefetch - this.running.size - this.buffer.length);
+    // Top up only when the buffer runs low, so claims stay large.
+    if (want <= 0 || this.buffer.length > this.prefetch / 2) return;
+    this.claiming = true;
+    void this.claim(want);
+  }
+
+  private async claim(want: number): Promise<void> {
+    const token = randomUUID();
+    try {
+      const { rows } = await this.db.query<JobRow>(this.claimSql, [
+        this.queues,
+        this.types,
+        want,
+        token,
+        this.leaseMs,
+        this.id,
+      ]);
+      this.claimFailures = 0;
+      if (rows.length < want) this.dry = true;
+      if (rows.length) {
+        const jobs = rows.map(jobFromRow);
+        if (this.stopping) {
+          for (const job of jobs) this.writer.record(job.id, token, encodeOutcome({ id: job.id, token, status: 'QUEUED', release: true }));
+        } else {
+          for (const job of jobs) this.buffer.push({ job, token });
+          this.events?.publish(stateEvents(rows.map((r) => ({ ...r, status: 'RUNNING' as const }))));
+        }
+      }
+    } catch (err) {
+      this.claimFailures++;
+      this.dry = true;
+      this.onError(err as Error, 'claiming jobs');
+    } finally {
+      this.claiming = false;
+    }
+    this.pump();
+    this.fill();
+  }
+
+  private pump(): void {
+    while (this.running.size < this.concurrency && this.buffer.length > 0 && !this.stopping) {
+      const next = this.buffer.shift() as { job: Job; token: string };
+      this.run(next.job, next.token);
+    }
+  }
+
+  private run(job: Job, token: string): void {
+    const controller = new AbortController();
+    this.running.set(job.id, { job, token, controller });
+    void executeJob(job, token, this.registry.get(job.type), controller, {
+      workerId: this.id,
+      progress: (j, t, percent, message) => this.reportProgress(j, t, percent, message),
+      log: (j, line) => {
+        this.events?.publish([
+          { kind: 'log', jobId: j.id, type: j.type, queue: j.queue, status: 'RUNNING', ownerId: j.ownerId, message: line.message, at: line.at },
+        ]);
+      },
+      enqueue: (type, payload, options) => this.client.enqueue(type, payload, options),
+    })
+      .then((outcome) => {
+        if (!outcome) return;
+        let json: string;
+        try {
+          json = encodeOutcome(outcome);
+        } catch (err) {
+          // The handler returned something JSON cannot carry: that attempt fails for good.
+          json = encodeOutcome({
+            id: job.id,
+            token,
+            status: 'DEAD',
+            error: toJobError(new Error(`The job's result cannot be stored as JSON: ${(err as Error).message}`), job.attempts, this.id),
+          });
+        }
+        this.writer.record(job.id, token, json);
+      })
+      .finally(() => {
+        this.running.delete(job.id);
+        this.progressAt.delete(job.id);
+        this.processed++;
+        if (this.stopping && this.running.size === 0) this.forceStop?.();
+        this.pump();
+        this.fill();
+      });
+  }
+
+  private reportProgress(job: Job, token: string, percent: number, message: string | null): void {
+    this.events?.publish([
+      { kind: 'progress', jobId: job.id, type: job.type, queue: job.queue, status: 'RUNNING', ownerId: job.ownerId, progress: percent, message, at: new Date().toISOString() },
+    ]);
+    const now = Date.now();
+    const last = this.progressAt.get(job.id) ?? 0;
+    if (now - last < PROGRESS_MIN_INTERVAL && percent < 100) return;
+    this.progressAt.set(job.id, now);
+    this.db.query(progressSql(this.schema), [job.id, token, percent, message]).catch((e) => this.onError(e as Error, 'recording progress'));
+  }
+
+  private cancelLocal(jobId: string): void {
+    this.running.get(jobId)?.controller.abort(new JobCancelledError());
+  }
+
+  private async heartbeat(): Promise<void> {
+    const held = [
+      ...[...this.running.values()].map((a) => ({ id: a.job.id, token: a.token })),
+      ...this.buffer.map((b) => ({ id: b.job.id, token: b.token })),
+      ...this.writer.pending(),
+    ];
+    try {
+      if (held.length) {
+        const { rows } = await this.db.query<{ id: string; cancel_requested: boolean }>(heartbeatSql(this.schema), [
+          held.map((h) => h.id),
+          [...new Set(held.map((h) => h.token))],
+          this.leaseMs,
+        ]);
+        const alive = new Map(rows.map((r) => [r.id, r.cancel_requested]));
+        for (const [id, active] of this.running) {
+          if (!alive.has(id)) active.controller.abort(new LeaseLostError());
+          else if (alive.get(id)) active.controller.abort(new JobCancelledError());
+        }
+        this.buffer = this.buffer.filter((b) => alive.has(b.job.id));
+      }
+      await this.publisher.maybePublish();
+    } catch (err) {
+      this.onError(err as Error, 'renewing leases');
+    }
+  }
+
+  /**
+   * Stops claiming, hands back jobs not yet started, lets running jobs finish within the grace
+   * period and then aborts them and hands them back too. Calling it again aborts at once.
+   */
+  stop(opts: { graceMs?: number } = {}): Promise<void> {
+    if (this.stopping) {
+      this.forceStop?.();
+      return this.stopping;
+    }
+    this.stopping = this.shutdown(opts.graceMs ?? this.shutdownGraceMs);
+    return this.stopping;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    for (const b of this.buffer.splice(0)) {
+      this.writer.record(b.job.id, b.token, encodeOutcome({ id: b.job.id, token: b.token, status: 'QUEUED', release: true }));
+    }
+    if (this.running.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.forceStop = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      for (const a of this.running.values()) a.controller.abort(new WorkerShutdownError());
+      // Aborted attempts settle on the next turn; their hand-backs join the writer's queue.
+      while (this.running.size > 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    while (this.claiming) await new Promise((r) => setTimeout(r, 5));
+    await this.writer.drain();
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    for (const u of this.unlisteners.splice(0)) await u();
+    await this.publisher.unregister().catch(() => {});
+  }
+}
