@@ -31,3 +31,4 @@ export { promoteDueJobs } from './maintenance/promoter.ts';
 export { cleanFinishedJobs, DEFAULT_RETENTION, type RetentionPolicy } from './maintenance/cleaner.ts';
 export { GroupCommitter } from './group-commit.ts';
 export { Jobfleet, type JobfleetOptions } from './engine.ts';
+export * from './scheduler/index.ts';

@@ -119,6 +119,22 @@ export class Worker {
     return this.running.size;
   }
 
+  /** A snapshot of what the worker holds, for metrics and diagnosis. */
+  stats() {
+    return {
+      id: this.id,
+      running: this.running.size,
+      buffered: this.buffer.length,
+      pendingOutcomes: this.writer.size,
+      claiming: this.claiming,
+      dry: this.dry,
+      stopping: this.stopping !== null,
+      processed: this.processed,
+      claimFailures: this.claimFailures,
+      runningIds: [...this.running.keys()],
+    };
+  }
+
   async start(): Promise<void> {
     if (this.started) return;
     if (this.types.length === 0) throw new Error('A worker needs at least one job type.');
@@ -269,11 +285,15 @@ export class Worker {
           this.leaseMs,
         ]);
         const alive = new Map(rows.map((r) => [r.id, r.cancel_requested]));
+        // Judge only the jobs this heartbeat asked about: jobs claimed or started during the
+        // round trip were not in the question, and their leases are fresh.
+        const asked = new Set(held.map((h) => h.id));
         for (const [id, active] of this.running) {
+          if (!asked.has(id)) continue;
           if (!alive.has(id)) active.controller.abort(new LeaseLostError());
           else if (alive.get(id)) active.controller.abort(new JobCancelledError());
         }
-        this.buffer = this.buffer.filter((b) => alive.has(b.job.id));
+        this.buffer = this.buffer.filter((b) => !asked.has(b.job.id) || alive.has(b.job.id));
       }
       await this.publisher.maybePublish();
     } catch (err) {

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanFinishedJobs, defineJob, promoteDueJobs, rescueExpiredJobs, type Jobfleet } from '../src/index.ts';
+import { adapters, type Adapter } from './helpers/adapters.ts';
+
+const t = defineJob({ name: 't', maxAttempts: 2, handler: () => null });
+
+describe.each(adapters())('maintenance on $name', ({ make }) => {
+  let adapter: Adapter;
+  let fleet: Jobfleet;
+  beforeAll(async () => {
+    adapter = await make();
+    fleet = await adapter.open([t]);
+  });
+  afterAll(async () => adapter.cleanup());
+
+  const setRunning = (id: string, attempts: number, expiredMsAgo: number) =>
+    fleet.db.query(
+      `UPDATE jobfleet.jobs SET status = 'RUNNING', attempts = $2, lease_token = gen_random_uuid(), worker_id = 'gone',
+              lease_expires_at = now() - $3 * interval '1 millisecond' WHERE id = $1`,
+      [id, attempts, expiredMsAgo],
+    );
+
+  it('the rescuer returns jobs with expired leases to the queue, counting the attempt, and buries exhausted ones', async () => {
+    const [a, b, c] = await fleet.client.enqueueMany([{ type: 't' }, { type: 't' }, { type: 't' }]);
+    await setRunning(a!.id, 1, 1000);
+    await setRunning(b!.id, 2, 1000);
+    await setRunning(c!.id, 1, -60_000); // lease still valid
+    const n = await rescueExpiredJobs(fleet.db, 'jobfleet', fleet.events);
+    expect(n).toBe(2);
+    expect(await fleet.client.get(a!.id)).toMatchObject({ status: 'QUEUED', attempts: 1, workerId: null, error: { code: 'LEASE_EXPIRED', attempt: 1 } });
+    expect(await fleet.client.get(b!.id)).toMatchObject({ status: 'DEAD', attempts: 2 });
+    expect((await fleet.client.get(b!.id))!.finishedAt).toBeInstanceOf(Date);
+    expect(await fleet.client.get(c!.id)).toMatchObject({ status: 'RUNNING' });
+    // A lease that was taken away cannot be used to write an outcome any more.
+    const late = await fleet.db.query(`UPDATE jobfleet.jobs SET status = 'COMPLETED' WHERE id = $1 AND lease_token IS NOT DISTINCT FROM NULL AND status = 'RUNNING'`, [a!.id]);
+    expect(late.rowCount).toBe(0);
+  });
+
+  it('the promoter marks due delayed jobs QUEUED and leaves future ones', async () => {
+    const [due, future] = await fleet.client.enqueueMany([
+      { type: 't', options: { delay: 100_000 } },
+      { type: 't', options: { delay: 100_000 } },
+    ]);
+    await fleet.db.query(`UPDATE jobfleet.jobs SET run_at = now() - interval '1 second' WHERE id = $1`, [due!.id]);
+    expect(await promoteDueJobs(fleet.db, 'jobfleet', fleet.events)).toBeGreaterThanOrEqual(1);
+    expect((await fleet.client.get(due!.id))!.status).toBe('QUEUED');
+    expect((await fleet.client.get(future!.id))!.status).toBe('SCHEDULED');
+  });
+
+  it('the cleaner deletes finished jobs past retention and keeps the rest', async () => {
+    const [old, recent, deadOld, waiting] = await fleet.client.enqueueMany([{ type: 't' }, { type: 't' }, { type: 't' }, { type: 't' }]);
+    await fleet.db.query(`UPDATE jobfleet.jobs SET status = 'COMPLETED', finished_at = now() - interval '2 hours' WHERE id = $1`, [old!.id]);
+    await fleet.db.query(`UPDATE jobfleet.jobs SET status = 'COMPLETED', finished_at = now() WHERE id = $1`, [recent!.id]);
+    await fleet.db.query(`UPDATE jobfleet.jobs SET status = 'DEAD', finished_at = now() - interval '2 hours' WHERE id = $1`, [deadOld!.id]);
+    const n = await cleanFinishedJobs(fleet.db, 'jobfleet', { completedMs: 3_600_000, deadMs: 86_400_000 });
+    expect(n).toBe(1);
+    expect(await fleet.client.get(old!.id)).toBeNull();
+    expect(await fleet.client.get(recent!.id)).not.toBeNull();
+    expect(await fleet.client.get(deadOld!.id)).not.toBeNull();
+    expect(await fleet.client.get(waiting!.id)).not.toBeNull();
+  });
+});
