@@ -6,13 +6,22 @@ export const backoffSchema = z.discriminatedUnion('type', [
     /** Delay before the first retry; doubles with each further attempt. */
     delayMs: z.number().int().min(0).max(86_400_000).default(1000),
     /** Upper bound on any single delay. */
-    maxDelayMs: z.number().int().min(0).max(7 * 86_400_000).default(3_600_000),
+    maxDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400_000)
+      .default(3_600_000),
     /** Spread retries over [delay/2, delay] so that failures in a burst do not retry in lock-step. */
     jitter: z.boolean().default(true),
   }),
   z.object({
     type: z.literal('fixed'),
-    delayMs: z.number().int().min(0).max(7 * 86_400_000),
+    delayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400_000),
   }),
 ]);
 

@@ -120,9 +120,7 @@ export class JobfleetClient {
     this.events = opts.events;
     this.channels = channels(this.schema);
     this.committer =
-      opts.groupCommit === false
-        ? null
-        : new GroupCommitter((rows) => this.insertRows(this.db, rows), MAX_STATEMENT_ROWS);
+      opts.groupCommit === false ? null : new GroupCommitter((rows) => this.insertRows(this.db, rows), MAX_STATEMENT_ROWS);
   }
 
   /** Enqueues one job. Pass `{ tx }` to enqueue inside your own transaction (any pg client works). */
@@ -216,9 +214,10 @@ export class JobfleetClient {
     const existing = new Map<string, Job>();
     if (missing.length) {
       const keys = missing.map((r) => ({ owner_id: r.owner_id, idempotency_key: r.idempotency_key }));
-      const { rows: found } = await db.query<JobRow>(findByIdempotencySql(this.schema, 'j.' + JOB_COLUMNS.replace(/,\s*/g, ', j.')), [
-        JSON.stringify(keys),
-      ]);
+      const { rows: found } = await db.query<JobRow>(
+        findByIdempotencySql(this.schema, 'j.' + JOB_COLUMNS.replace(/,\s*/g, ', j.')),
+        [JSON.stringify(keys)],
+      );
       for (const f of found) existing.set(`${f.owner_id}\u0000${f.idempotency_key}`, jobFromRow(f));
     }
     return rows.map((r, i) => {
@@ -271,17 +270,27 @@ export class JobfleetClient {
 
   async list(filter: ListJobsFilter = {}, scope: Scope = {}): Promise<JobPage> {
     const limit = filter.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new InvalidOptionError('limit must be an integer from 1 to 500.');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw new InvalidOptionError('limit must be an integer from 1 to 500.');
     const statuses = filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
     for (const s of statuses ?? []) {
-      if (!JOB_STATUSES.includes(s)) throw new InvalidOptionError(`Unknown status "${s}"; use one of ${JOB_STATUSES.join(', ')}.`);
+      if (!JOB_STATUSES.includes(s))
+        throw new InvalidOptionError(`Unknown status "${s}"; use one of ${JOB_STATUSES.join(', ')}.`);
     }
-    if (filter.cursor !== undefined && !UUID.test(filter.cursor)) throw new InvalidOptionError('cursor is not valid: pass the nextCursor of the previous page.');
-    for (const [k, v] of [['batchId', filter.batchId], ['scheduleId', filter.scheduleId]] as const) {
+    if (filter.cursor !== undefined && !UUID.test(filter.cursor))
+      throw new InvalidOptionError('cursor is not valid: pass the nextCursor of the previous page.');
+    for (const [k, v] of [
+      ['batchId', filter.batchId],
+      ['scheduleId', filter.scheduleId],
+    ] as const) {
       if (v !== undefined && !UUID.test(v)) throw new InvalidOptionError(`${k} must be a UUID.`);
     }
-    for (const [k, v] of [['createdAfter', filter.createdAfter], ['createdBefore', filter.createdBefore]] as const) {
-      if (v !== undefined && (!(v instanceof Date) || Number.isNaN(v.getTime()))) throw new InvalidOptionError(`${k} must be a valid date.`);
+    for (const [k, v] of [
+      ['createdAfter', filter.createdAfter],
+      ['createdBefore', filter.createdBefore],
+    ] as const) {
+      if (v !== undefined && (!(v instanceof Date) || Number.isNaN(v.getTime())))
+        throw new InvalidOptionError(`${k} must be a valid date.`);
     }
     if (scope.ownerId && filter.ownerId && filter.ownerId !== scope.ownerId) return { jobs: [], nextCursor: null };
     const { sql, params } = q.listJobsSql(this.schema, JOB_COLUMNS, {

@@ -14,11 +14,21 @@ export const enqueueOptionsSchema = z
     priority: z.number().int().min(-1000).max(1000).optional(),
     runAt: z.coerce.date().optional(),
     /** Milliseconds from now. */
-    delay: z.number().int().min(0).max(366 * 86_400_000).optional(),
+    delay: z
+      .number()
+      .int()
+      .min(0)
+      .max(366 * 86_400_000)
+      .optional(),
     maxAttempts: z.number().int().min(1).max(1000).optional(),
     backoff: backoffSchema.optional(),
     /** Milliseconds per attempt. */
-    timeout: z.number().int().min(1).max(7 * 86_400_000).optional(),
+    timeout: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400_000)
+      .optional(),
     idempotencyKey: z.string().min(1).max(255).optional(),
     ownerId: z.string().min(1).max(128).optional(),
     batchId: z.uuid().optional(),

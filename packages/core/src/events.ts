@@ -75,7 +75,18 @@ export class JobEventBus {
   }
 }
 
-type Compact = [string, string, string, string, string | null, number | undefined, number | null | undefined, string | null | undefined, string, string];
+type Compact = [
+  string,
+  string,
+  string,
+  string,
+  string | null,
+  number | undefined,
+  number | null | undefined,
+  string | null | undefined,
+  string,
+  string,
+];
 
 const MAX_NOTIFY = 7800;
 
@@ -124,7 +135,18 @@ export class EventRelay {
     let current: Compact[] = [];
     let size = 0;
     for (const e of events) {
-      const c: Compact = [e.kind, e.jobId, e.type, e.queue, e.ownerId, e.attempt, e.progress, e.message?.slice(0, 500), e.status, e.at];
+      const c: Compact = [
+        e.kind,
+        e.jobId,
+        e.type,
+        e.queue,
+        e.ownerId,
+        e.attempt,
+        e.progress,
+        e.message?.slice(0, 500),
+        e.status,
+        e.at,
+      ];
       const len = JSON.stringify(c).length + 1;
       if (size + len > MAX_NOTIFY && current.length > 0) {
         chunks.push(JSON.stringify({ o: this.bus.origin, e: current }));

@@ -8,7 +8,14 @@ export * from './errors.ts';
 export { backoffDelay, backoffSchema, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 export { enqueueOptionsSchema, parseEnqueueOptions, queueNameSchema, type EnqueueOptions } from './enqueue-options.ts';
 export { JOB_STATUSES, CLAIMABLE, FINISHED, type Job, type JobStatus, type JobError, type JobLogLine } from './job.ts';
-export { defineJob, isJobType, type JobType, type AnyJobType, type JobContext, type JobTypeConfig } from './job-types/define-job.ts';
+export {
+  defineJob,
+  isJobType,
+  type JobType,
+  type AnyJobType,
+  type JobContext,
+  type JobTypeConfig,
+} from './job-types/define-job.ts';
 export { JobTypeRegistry, payloadJsonSchema } from './job-types/registry.ts';
 export { discoverJobTypes } from './job-types/discover.ts';
 export { JobTypeCatalog, type JobTypeInfo } from './job-types/catalog.ts';

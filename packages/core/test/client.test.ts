@@ -36,20 +36,34 @@ describe.each(adapters())('client on $name', ({ make }) => {
 
   it('enqueues a job with the job type defaults and reads it back', async () => {
     const job = await fleet.client.enqueue('echo', { text: 'hi' });
-    expect(job).toMatchObject({ type: 'echo', status: 'QUEUED', queue: 'texts', priority: 5, maxAttempts: 4, attempts: 0, deduplicated: false });
+    expect(job).toMatchObject({
+      type: 'echo',
+      status: 'QUEUED',
+      queue: 'texts',
+      priority: 5,
+      maxAttempts: 4,
+      attempts: 0,
+      deduplicated: false,
+    });
     const read = await fleet.client.get(job.id);
     expect(read).toMatchObject({ id: job.id, status: 'QUEUED', payload: { text: 'hi' }, queue: 'texts' });
     expect(read!.createdAt.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
   });
 
   it('lets options override the defaults and schedules delayed jobs', async () => {
-    const job = await fleet.client.enqueue('echo', { text: 'later' }, { queue: 'other', priority: -3, delay: 60_000, maxAttempts: 1, metadata: { k: 'v' } });
+    const job = await fleet.client.enqueue(
+      'echo',
+      { text: 'later' },
+      { queue: 'other', priority: -3, delay: 60_000, maxAttempts: 1, metadata: { k: 'v' } },
+    );
     expect(job).toMatchObject({ status: 'SCHEDULED', queue: 'other', priority: -3, maxAttempts: 1, metadata: { k: 'v' } });
     expect(job.runAt.getTime()).toBeGreaterThan(Date.now() + 50_000);
   });
 
   it('returns the existing job for a repeated idempotency key, even when submitted concurrently', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, () => fleet.client.enqueue('echo', { text: 'once' }, { idempotencyKey: 'key-1' })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => fleet.client.enqueue('echo', { text: 'once' }, { idempotencyKey: 'key-1' })),
+    );
     const ids = new Set(results.map((r) => r.id));
     expect(ids.size).toBe(1);
     expect(results.filter((r) => !r.deduplicated)).toHaveLength(1);
@@ -64,13 +78,24 @@ describe.each(adapters())('client on $name', ({ make }) => {
     await expect(fleet.client.enqueue('nope', {})).rejects.toBeInstanceOf(UnknownJobTypeError);
     await expect(fleet.client.enqueue('echo', { text: 42 })).rejects.toBeInstanceOf(PayloadValidationError);
     await expect(fleet.client.enqueue('echo', { text: 'x'.repeat(101) })).rejects.toThrow(/text/);
-    await expect(fleet.client.enqueue('echo', { text: 'a' }, { priority: 'high' as unknown as number })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(fleet.client.enqueue('echo', { text: 'a' }, { priority: 'high' as unknown as number })).rejects.toBeInstanceOf(
+      InvalidOptionError,
+    );
     await expect(fleet.client.enqueue('echo', { text: 'a' }, { maxAttempts: 0 })).rejects.toBeInstanceOf(InvalidOptionError);
-    await expect(fleet.client.enqueue('echo', { text: 'a' }, { delay: 5, runAt: new Date() })).rejects.toThrow(/either runAt or delay/);
+    await expect(fleet.client.enqueue('echo', { text: 'a' }, { delay: 5, runAt: new Date() })).rejects.toThrow(
+      /either runAt or delay/,
+    );
     await expect(fleet.client.enqueue('echo', { text: 'a' }, { bogus: 1 } as never)).rejects.toBeInstanceOf(InvalidOptionError);
-    await expect(fleet.client.enqueue('echo', { text: 'a' }, { queue: "x'; DROP TABLE jobs;--" })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(fleet.client.enqueue('echo', { text: 'a' }, { queue: "x'; DROP TABLE jobs;--" })).rejects.toBeInstanceOf(
+      InvalidOptionError,
+    );
     // One bad spec in a batch writes none of it.
-    await expect(fleet.client.enqueueMany([{ type: 'echo', payload: { text: 'ok' } }, { type: 'echo', payload: {} }])).rejects.toThrow(/Job #1/);
+    await expect(
+      fleet.client.enqueueMany([
+        { type: 'echo', payload: { text: 'ok' } },
+        { type: 'echo', payload: {} },
+      ]),
+    ).rejects.toThrow(/Job #1/);
     expect((await fleet.client.list({ limit: 500 })).jobs.length).toBe(before);
   });
 
@@ -89,7 +114,9 @@ describe.each(adapters())('client on $name', ({ make }) => {
   });
 
   it('lists with filters and cursor pagination, newest first', async () => {
-    const made = await fleet.client.enqueueMany(Array.from({ length: 7 }, (_, i) => ({ type: 'echo', payload: { text: `p${i}` }, options: { ownerId: 'pager' } })));
+    const made = await fleet.client.enqueueMany(
+      Array.from({ length: 7 }, (_, i) => ({ type: 'echo', payload: { text: `p${i}` }, options: { ownerId: 'pager' } })),
+    );
     const seen: string[] = [];
     let cursor: string | undefined;
     for (;;) {

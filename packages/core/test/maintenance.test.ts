@@ -27,12 +27,20 @@ describe.each(adapters())('maintenance on $name', ({ make }) => {
     await setRunning(c!.id, 1, -60_000); // lease still valid
     const n = await rescueExpiredJobs(fleet.db, 'jobfleet', fleet.events);
     expect(n).toBe(2);
-    expect(await fleet.client.get(a!.id)).toMatchObject({ status: 'QUEUED', attempts: 1, workerId: null, error: { code: 'LEASE_EXPIRED', attempt: 1 } });
+    expect(await fleet.client.get(a!.id)).toMatchObject({
+      status: 'QUEUED',
+      attempts: 1,
+      workerId: null,
+      error: { code: 'LEASE_EXPIRED', attempt: 1 },
+    });
     expect(await fleet.client.get(b!.id)).toMatchObject({ status: 'DEAD', attempts: 2 });
     expect((await fleet.client.get(b!.id))!.finishedAt).toBeInstanceOf(Date);
     expect(await fleet.client.get(c!.id)).toMatchObject({ status: 'RUNNING' });
     // A lease that was taken away cannot be used to write an outcome any more.
-    const late = await fleet.db.query(`UPDATE jobfleet.jobs SET status = 'COMPLETED' WHERE id = $1 AND lease_token IS NOT DISTINCT FROM NULL AND status = 'RUNNING'`, [a!.id]);
+    const late = await fleet.db.query(
+      `UPDATE jobfleet.jobs SET status = 'COMPLETED' WHERE id = $1 AND lease_token IS NOT DISTINCT FROM NULL AND status = 'RUNNING'`,
+      [a!.id],
+    );
     expect(late.rowCount).toBe(0);
   });
 
@@ -48,10 +56,20 @@ describe.each(adapters())('maintenance on $name', ({ make }) => {
   });
 
   it('the cleaner deletes finished jobs past retention and keeps the rest', async () => {
-    const [old, recent, deadOld, waiting] = await fleet.client.enqueueMany([{ type: 't' }, { type: 't' }, { type: 't' }, { type: 't' }]);
-    await fleet.db.query(`UPDATE jobfleet.jobs SET status = 'COMPLETED', finished_at = now() - interval '2 hours' WHERE id = $1`, [old!.id]);
+    const [old, recent, deadOld, waiting] = await fleet.client.enqueueMany([
+      { type: 't' },
+      { type: 't' },
+      { type: 't' },
+      { type: 't' },
+    ]);
+    await fleet.db.query(
+      `UPDATE jobfleet.jobs SET status = 'COMPLETED', finished_at = now() - interval '2 hours' WHERE id = $1`,
+      [old!.id],
+    );
     await fleet.db.query(`UPDATE jobfleet.jobs SET status = 'COMPLETED', finished_at = now() WHERE id = $1`, [recent!.id]);
-    await fleet.db.query(`UPDATE jobfleet.jobs SET status = 'DEAD', finished_at = now() - interval '2 hours' WHERE id = $1`, [deadOld!.id]);
+    await fleet.db.query(`UPDATE jobfleet.jobs SET status = 'DEAD', finished_at = now() - interval '2 hours' WHERE id = $1`, [
+      deadOld!.id,
+    ]);
     const n = await cleanFinishedJobs(fleet.db, 'jobfleet', { completedMs: 3_600_000, deadMs: 86_400_000 });
     expect(n).toBe(1);
     expect(await fleet.client.get(old!.id)).toBeNull();

@@ -16,7 +16,9 @@ describe.runIf(pgAvailable)('several worker processes on one real PostgreSQL', (
   beforeAll(async () => {
     db = await createTestDatabase();
     fleet = await Jobfleet.open({ databaseUrl: db.url, jobTypes: [ledger] });
-    await fleet.db.query(`CREATE TABLE ledger (job_id uuid NOT NULL, n int NOT NULL, pid int NOT NULL, attempt int NOT NULL, at timestamptz DEFAULT now())`);
+    await fleet.db.query(
+      `CREATE TABLE ledger (job_id uuid NOT NULL, n int NOT NULL, pid int NOT NULL, attempt int NOT NULL, at timestamptz DEFAULT now())`,
+    );
   });
   afterAll(async () => {
     for (const c of children) c.kill('SIGKILL');
@@ -42,10 +44,13 @@ describe.runIf(pgAvailable)('several worker processes on one real PostgreSQL', (
   });
 
   it('four worker processes complete each of 10,000 jobs exactly once', async () => {
-    for (let i = 0; i < 4; i++) children.push(await startScript('../fixtures/ledger-worker.ts', { DATABASE_URL: db.url, CONCURRENCY: '20' }));
+    for (let i = 0; i < 4; i++)
+      children.push(await startScript('../fixtures/ledger-worker.ts', { DATABASE_URL: db.url, CONCURRENCY: '20' }));
     await fleet.client.enqueueMany(Array.from({ length: 10_000 }, (_, n) => ({ type: 'ledger', payload: { n } })));
     await waitFor(
-      async () => (await fleet.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobfleet.jobs WHERE status = 'COMPLETED'`)).rows[0]!.n === 10_000,
+      async () =>
+        (await fleet.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobfleet.jobs WHERE status = 'COMPLETED'`)).rows[0]!
+          .n === 10_000,
       { timeoutMs: 240_000, intervalMs: 250, what: '10,000 completions' },
     );
     const { rows } = await fleet.db.query<{ runs: number; distinct_jobs: number; pids: number; left: number }>(
@@ -62,16 +67,31 @@ describe.runIf(pgAvailable)('several worker processes on one real PostgreSQL', (
 
   it('a worker killed with SIGKILL mid-job: its jobs run again elsewhere after the lease expires, and finish', async () => {
     await fleet.db.query('TRUNCATE ledger');
-    const victim = await startScript('../fixtures/ledger-worker.ts', { DATABASE_URL: db.url, CONCURRENCY: '5', LEASE_MS: '1500', JOB_MS: '400' });
+    const victim = await startScript('../fixtures/ledger-worker.ts', {
+      DATABASE_URL: db.url,
+      CONCURRENCY: '5',
+      LEASE_MS: '1500',
+      JOB_MS: '400',
+    });
     children.push(victim);
     const jobs = await fleet.client.enqueueMany(Array.from({ length: 40 }, (_, n) => ({ type: 'ledger', payload: { n } })));
     await waitFor(async () => (await fleet.db.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger')).rows[0]!.n >= 5);
     victim.kill('SIGKILL');
     await waitExit(victim);
-    const survivor = await startScript('../fixtures/ledger-worker.ts', { DATABASE_URL: db.url, CONCURRENCY: '5', LEASE_MS: '1500', JOB_MS: '50' });
+    const survivor = await startScript('../fixtures/ledger-worker.ts', {
+      DATABASE_URL: db.url,
+      CONCURRENCY: '5',
+      LEASE_MS: '1500',
+      JOB_MS: '50',
+    });
     children.push(survivor);
     await waitFor(
-      async () => (await fleet.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobfleet.jobs WHERE status = 'COMPLETED' AND type = 'ledger'`)).rows[0]!.n === 10_040,
+      async () =>
+        (
+          await fleet.db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM jobfleet.jobs WHERE status = 'COMPLETED' AND type = 'ledger'`,
+          )
+        ).rows[0]!.n === 10_040,
       { timeoutMs: 60_000, intervalMs: 200, what: 'the killed worker’s jobs to finish elsewhere' },
     );
     const ids = jobs.map((j) => j.id);

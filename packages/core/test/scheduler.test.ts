@@ -83,18 +83,48 @@ describe.runIf(pgAvailable)('schedules on real PostgreSQL', () => {
     const ok = { name: 'nightly', cron: '0 3 * * *', jobType: 'greet', payload: { name: 'Ada' } };
     it.each([
       ['wrong field count', { ...ok, cron: '* * * *' }, InvalidCronError, 'INVALID_CRON', /has 4 fields/],
-      ['out-of-range minute', { ...ok, cron: '61 * * * *' }, InvalidCronError, 'INVALID_CRON', /minute .* out of range: minute must be from 0 to 59/],
+      [
+        'out-of-range minute',
+        { ...ok, cron: '61 * * * *' },
+        InvalidCronError,
+        'INVALID_CRON',
+        /minute .* out of range: minute must be from 0 to 59/,
+      ],
       ['garbage', { ...ok, cron: 'every day at noon' }, InvalidCronError, 'INVALID_CRON', /has 4 fields/],
-      ['garbage in a field', { ...ok, cron: 'x 3 * * *' }, InvalidCronError, 'INVALID_CRON', /minute field "x" contains characters/],
-      ['invalid timezone', { ...ok, timezone: 'Mars/Olympus_Mons' }, InvalidTimezoneError, 'INVALID_TIMEZONE', /not a known IANA time zone/],
+      [
+        'garbage in a field',
+        { ...ok, cron: 'x 3 * * *' },
+        InvalidCronError,
+        'INVALID_CRON',
+        /minute field "x" contains characters/,
+      ],
+      [
+        'invalid timezone',
+        { ...ok, timezone: 'Mars/Olympus_Mons' },
+        InvalidTimezoneError,
+        'INVALID_TIMEZONE',
+        /not a known IANA time zone/,
+      ],
       ['unknown job type', { ...ok, jobType: 'nope' }, UnknownJobTypeError, 'UNKNOWN_JOB_TYPE', /No job type named "nope"/],
-      ['payload failing the schema', { ...ok, payload: { name: 42 } }, PayloadValidationError, 'INVALID_PAYLOAD', /does not match job type "greet": name:/],
+      [
+        'payload failing the schema',
+        { ...ok, payload: { name: 42 } },
+        PayloadValidationError,
+        'INVALID_PAYLOAD',
+        /does not match job type "greet": name:/,
+      ],
       ['missing payload', { ...ok, payload: undefined }, PayloadValidationError, 'INVALID_PAYLOAD', /greet/],
       ['no cron at all', { name: 'x' }, InvalidOptionError, 'INVALID_OPTION', /cron: a cron expression is required/],
       ['an empty name', { ...ok, name: '' }, InvalidOptionError, 'INVALID_OPTION', /name: must not be empty/],
       ['an unknown field', { ...ok, colour: 'red' }, InvalidOptionError, 'INVALID_OPTION', /colour/],
       ['a bad policy', { ...ok, missedRuns: 'sometimes' }, InvalidOptionError, 'INVALID_OPTION', /missedRuns/],
-      ['a reserved enqueue option', { ...ok, options: { runAt: new Date() } }, InvalidOptionError, 'INVALID_OPTION', /options.runAt cannot be set/],
+      [
+        'a reserved enqueue option',
+        { ...ok, options: { runAt: new Date() } },
+        InvalidOptionError,
+        'INVALID_OPTION',
+        /options.runAt cannot be set/,
+      ],
       ['a bad enqueue option', { ...ok, options: { priority: 'high' } }, InvalidOptionError, 'INVALID_OPTION', /priority/],
     ] as const)('%s', async (_what, input, cls, code, message) => {
       await expectTyped(service.create(input as never), cls as never, code, message);
@@ -110,11 +140,28 @@ describe.runIf(pgAvailable)('schedules on real PostgreSQL', () => {
   });
 
   it('creates seed-003 style (name, description, schedule, isActive) with the built-in tick', async () => {
-    const s = await service.create({ name: 'Daily Email Notification', description: 'Send daily newsletter', schedule: '0 9 * * *', isActive: true });
-    expect(s).toMatchObject({ jobType: SCHEDULE_TICK, cron: '0 9 * * *', timezone: 'UTC', isActive: true, lastRun: null, source: 'api' });
+    const s = await service.create({
+      name: 'Daily Email Notification',
+      description: 'Send daily newsletter',
+      schedule: '0 9 * * *',
+      isActive: true,
+    });
+    expect(s).toMatchObject({
+      jobType: SCHEDULE_TICK,
+      cron: '0 9 * * *',
+      timezone: 'UTC',
+      isActive: true,
+      lastRun: null,
+      source: 'api',
+    });
     expect(s.nextRun!.getTime()).toBeGreaterThan(Date.now());
     expect(s.nextRun!.getUTCHours()).toBe(9);
-    await expectTyped(service.create({ name: 'Daily Email Notification', cron: '@daily' }), ScheduleNameTakenError, 'SCHEDULE_NAME_TAKEN', /already exists/);
+    await expectTyped(
+      service.create({ name: 'Daily Email Notification', cron: '@daily' }),
+      ScheduleNameTakenError,
+      'SCHEDULE_NAME_TAKEN',
+      /already exists/,
+    );
   });
 
   it('scopes schedules by owner: members see their own, admins all', async () => {
@@ -124,7 +171,12 @@ describe.runIf(pgAvailable)('schedules on real PostgreSQL', () => {
     expect(await service.get(b.id, { ownerId: 'alice' })).toBeNull();
     expect((await service.list({}, { ownerId: 'alice' })).schedules.map((s) => s.id)).toEqual([a.id]);
     expect((await service.list()).schedules).toHaveLength(2);
-    await expectTyped(service.update(b.id, { isActive: false }, { ownerId: 'alice' }), ScheduleNotFoundError, 'SCHEDULE_NOT_FOUND', /No schedule/);
+    await expectTyped(
+      service.update(b.id, { isActive: false }, { ownerId: 'alice' }),
+      ScheduleNotFoundError,
+      'SCHEDULE_NOT_FOUND',
+      /No schedule/,
+    );
     await expectTyped(service.delete(b.id, { ownerId: 'alice' }), ScheduleNotFoundError, 'SCHEDULE_NOT_FOUND', /No schedule/);
     await expectTyped(service.trigger(b.id, { ownerId: 'alice' }), ScheduleNotFoundError, 'SCHEDULE_NOT_FOUND', /No schedule/);
     const job = await service.trigger(a.id, { ownerId: 'alice' });
@@ -161,7 +213,13 @@ describe.runIf(pgAvailable)('schedules on real PostgreSQL', () => {
       ['once', 1],
       ['all', 5],
     ] as const)('missedRuns %s fires %i job(s) for 5 missed fire times, then nothing more', async (policy, expected) => {
-      const s = await service.create({ name: `m-${policy}`, cron: farHourly(), jobType: 'greet', payload: { name: 'Ada' }, missedRuns: policy });
+      const s = await service.create({
+        name: `m-${policy}`,
+        cron: farHourly(),
+        jobType: 'greet',
+        payload: { name: 'Ada' },
+        missedRuns: policy,
+      });
       const missed = await simulateDowntime(fleet, s, 5);
       // A scheduler on a fresh handle, as after a restart.
       const restarted = await Jobfleet.open({ databaseUrl: db.url, poolSize: 2, jobTypes, migrate: false });
@@ -184,16 +242,32 @@ describe.runIf(pgAvailable)('schedules on real PostgreSQL', () => {
     });
 
     it('missedRuns all catches up at most maxCatchUp fire times, the latest ones', async () => {
-      const s = await service.create({ name: 'bounded', cron: farHourly(), jobType: 'greet', payload: { name: 'A' }, missedRuns: 'all', maxCatchUp: 3 });
+      const s = await service.create({
+        name: 'bounded',
+        cron: farHourly(),
+        jobType: 'greet',
+        payload: { name: 'A' },
+        missedRuns: 'all',
+        maxCatchUp: 3,
+      });
       const missed = await simulateDowntime(fleet, s, 8);
       expect((await new Scheduler(fleet).tick()).enqueued).toBe(3);
-      const fired = (await service.runs(s.id)).jobs.map((j) => (j.metadata as { schedule: { fireAt: string } }).schedule.fireAt).sort();
+      const fired = (await service.runs(s.id)).jobs
+        .map((j) => (j.metadata as { schedule: { fireAt: string } }).schedule.fireAt)
+        .sort();
       expect(fired).toEqual(missed.slice(5).map((d) => d.toISOString()));
     });
   });
 
   it('overlap skip: no new job while the previous one is unfinished', async () => {
-    const s = await service.create({ name: 'ov', cron: farHourly(), jobType: 'greet', payload: { name: 'A' }, overlap: 'skip', missedRuns: 'all' });
+    const s = await service.create({
+      name: 'ov',
+      cron: farHourly(),
+      jobType: 'greet',
+      payload: { name: 'A' },
+      overlap: 'skip',
+      missedRuns: 'all',
+    });
     const scheduler = new Scheduler(fleet);
     await simulateDowntime(fleet, s, 3);
     expect(await scheduler.tick()).toMatchObject({ enqueued: 1, skippedOverlap: 2 });
@@ -212,13 +286,25 @@ describe.runIf(pgAvailable)('schedules on real PostgreSQL', () => {
     await simulateDowntime(fleet, s, 1);
     expect(await scheduler.tick()).toMatchObject({ enqueued: 1, skippedOverlap: 0 });
     // overlap allow (the default) fires regardless.
-    const a = await service.create({ name: 'ov-allow', cron: farHourly(), jobType: 'greet', payload: { name: 'A' }, missedRuns: 'all' });
+    const a = await service.create({
+      name: 'ov-allow',
+      cron: farHourly(),
+      jobType: 'greet',
+      payload: { name: 'A' },
+      missedRuns: 'all',
+    });
     await simulateDowntime(fleet, a, 3);
     expect(await scheduler.tick()).toMatchObject({ enqueued: 3, skippedOverlap: 0 });
   });
 
   it('a fire time already recorded is never enqueued twice (the database key holds even if next_run is rewound)', async () => {
-    const s = await service.create({ name: 'rewind', cron: farHourly(), jobType: 'greet', payload: { name: 'A' }, missedRuns: 'all' });
+    const s = await service.create({
+      name: 'rewind',
+      cron: farHourly(),
+      jobType: 'greet',
+      payload: { name: 'A' },
+      missedRuns: 'all',
+    });
     await simulateDowntime(fleet, s, 4);
     const scheduler = new Scheduler(fleet);
     expect((await scheduler.tick()).enqueued).toBe(4);
@@ -235,7 +321,12 @@ describe.runIf(pgAvailable)('schedules on real PostgreSQL', () => {
     const after = (await service.get(s.id))!;
     expect(after.nextRun).toEqual(s.nextRun);
     expect(after.lastRun).not.toBeNull();
-    await expectTyped(service.trigger('00000000-0000-0000-0000-000000000000'), ScheduleNotFoundError, 'SCHEDULE_NOT_FOUND', /No schedule/);
+    await expectTyped(
+      service.trigger('00000000-0000-0000-0000-000000000000'),
+      ScheduleNotFoundError,
+      'SCHEDULE_NOT_FOUND',
+      /No schedule/,
+    );
     await expectTyped(service.trigger('not-a-uuid'), ScheduleNotFoundError, 'SCHEDULE_NOT_FOUND', /No schedule/);
   });
 
@@ -259,10 +350,13 @@ describe.runIf(pgAvailable)('schedules on real PostgreSQL', () => {
     await worker.start();
     try {
       const job = await service.trigger(s.id);
-      const done = (await waitFor(async () => {
-        const j = await fleet.client.get(job.id);
-        return j?.status === 'COMPLETED' ? j : null;
-      }, { what: 'the tick job to complete' }))!;
+      const done = (await waitFor(
+        async () => {
+          const j = await fleet.client.get(job.id);
+          return j?.status === 'COMPLETED' ? j : null;
+        },
+        { what: 'the tick job to complete' },
+      ))!;
       expect(done.result).toMatchObject({ schedule: 'seed style', scheduleId: s.id, trigger: 'manual' });
       expect((done.result as { firedAt: string }).firedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     } finally {
@@ -272,7 +366,13 @@ describe.runIf(pgAvailable)('schedules on real PostgreSQL', () => {
 
   it('syncs schedules declared in code: upsert by name, read-only through the API, removed when no longer declared', async () => {
     const decls = [
-      defineSchedule({ name: 'report', cron: '0 6 * * 1', timezone: 'Europe/Berlin', jobType: 'greet', payload: { name: 'team' } }),
+      defineSchedule({
+        name: 'report',
+        cron: '0 6 * * 1',
+        timezone: 'Europe/Berlin',
+        jobType: 'greet',
+        payload: { name: 'team' },
+      }),
       defineSchedule({ name: 'heartbeat', cron: '*/5 * * * *' }),
     ];
     expect(() => defineSchedule({ name: 'bad', cron: '99 * * * *' })).toThrow(InvalidCronError);
@@ -280,15 +380,30 @@ describe.runIf(pgAvailable)('schedules on real PostgreSQL', () => {
     expect(await syncSchedules(fleet, decls)).toMatchObject({ created: [], unchanged: ['report', 'heartbeat'] });
     const report = (await service.list({ name: 'report' })).schedules[0]!;
     expect(report).toMatchObject({ source: 'code', ownerId: null, timezone: 'Europe/Berlin', jobType: 'greet' });
-    await expectTyped(service.update(report.id, { cron: '0 7 * * 1' }), ScheduleReadOnlyError, 'SCHEDULE_READ_ONLY', /declared in code/);
+    await expectTyped(
+      service.update(report.id, { cron: '0 7 * * 1' }),
+      ScheduleReadOnlyError,
+      'SCHEDULE_READ_ONLY',
+      /declared in code/,
+    );
     await expectTyped(service.delete(report.id), ScheduleReadOnlyError, 'SCHEDULE_READ_ONLY', /declared in code/);
     expect((await service.pause(report.id)).isActive).toBe(false); // pausing is allowed
-    const changed = [defineSchedule({ name: 'report', cron: '0 7 * * 1', timezone: 'Europe/Berlin', jobType: 'greet', payload: { name: 'team' } })];
+    const changed = [
+      defineSchedule({
+        name: 'report',
+        cron: '0 7 * * 1',
+        timezone: 'Europe/Berlin',
+        jobType: 'greet',
+        payload: { name: 'team' },
+      }),
+    ];
     expect(await syncSchedules(fleet, changed)).toMatchObject({ updated: ['report'], removed: ['heartbeat'] });
     const after = (await service.get(report.id))!;
     expect(after).toMatchObject({ cron: '0 7 * * 1', isActive: false }); // the operator's pause survives
     // A declaration that fails validation writes nothing.
-    await expect(syncSchedules(fleet, [...changed, defineSchedule({ name: 'x', cron: '@daily', jobType: 'nope' })])).rejects.toThrow(UnknownJobTypeError);
+    await expect(
+      syncSchedules(fleet, [...changed, defineSchedule({ name: 'x', cron: '@daily', jobType: 'nope' })]),
+    ).rejects.toThrow(UnknownJobTypeError);
     expect((await service.list()).schedules.map((s) => s.name)).toEqual(['report']);
   });
 });

@@ -15,7 +15,13 @@ const failing = defineJob({
     throw new Error(`boom on attempt ${ctx.attempt}`);
   },
 });
-const permanent = defineJob({ name: 'permanent', maxAttempts: 5, handler: () => { throw new PermanentJobError('never again'); } });
+const permanent = defineJob({
+  name: 'permanent',
+  maxAttempts: 5,
+  handler: () => {
+    throw new PermanentJobError('never again');
+  },
+});
 const slow = defineJob({
   name: 'slow',
   schema: z.object({ ms: z.number() }),
@@ -28,7 +34,12 @@ const slow = defineJob({
       });
     }),
 });
-const stubborn = defineJob({ name: 'stubborn', timeout: 100, maxAttempts: 1, handler: () => new Promise((r) => setTimeout(() => r('too late'), 2000)) });
+const stubborn = defineJob({
+  name: 'stubborn',
+  timeout: 100,
+  maxAttempts: 1,
+  handler: () => new Promise((r) => setTimeout(() => r('too late'), 2000)),
+});
 const chatty = defineJob({
   name: 'chatty',
   handler: async (_p, ctx) => {
@@ -61,10 +72,13 @@ describe.each(adapters())('worker on $name', ({ make }) => {
   afterAll(async () => adapter.cleanup());
 
   const finished = (id: string, statuses = ['COMPLETED', 'DEAD', 'CANCELLED']) =>
-    waitFor(async () => {
-      const j = await fleet.client.get(id);
-      return j && statuses.includes(j.status) ? j : null;
-    }, { what: `job ${id} to finish`, timeoutMs: 15_000 });
+    waitFor(
+      async () => {
+        const j = await fleet.client.get(id);
+        return j && statuses.includes(j.status) ? j : null;
+      },
+      { what: `job ${id} to finish`, timeoutMs: 15_000 },
+    );
 
   it('runs a job and stores its result, emitting each state change', async () => {
     const job = await fleet.client.enqueue('reverse', 'hello world');
@@ -129,7 +143,9 @@ describe.each(adapters())('worker on $name', ({ make }) => {
     expect(done.logs.map((l) => l.message)).toEqual(['starting', 'done']);
     const child = await finished((done.result as { child: string }).child);
     expect(child.result).toBe('dlihc');
-    expect(events.some((e) => e.jobId === job.id && e.kind === 'progress' && e.progress === 50 && e.message === 'half way')).toBe(true);
+    expect(events.some((e) => e.jobId === job.id && e.kind === 'progress' && e.progress === 50 && e.message === 'half way')).toBe(
+      true,
+    );
   });
 
   it('fails a job whose result cannot be stored as JSON', async () => {

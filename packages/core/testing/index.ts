@@ -65,12 +65,15 @@ export async function createTestDatabase(prefix = 'jobfleet_test'): Promise<Test
 }
 
 /** Polls until fn returns a truthy value or the time is up. */
-export async function waitFor<T>(fn: () => Promise<T> | T, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T> | T,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let last: T;
   for (;;) {
     last = await fn();
-    if (last) return last;
+    if (last) return last as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${opts.what ?? 'a condition'}.`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
   }

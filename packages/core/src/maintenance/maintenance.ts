@@ -28,9 +28,24 @@ export class Maintenance {
   constructor(opts: MaintenanceOptions) {
     const onError = opts.onError ?? (() => {});
     const retention = { ...DEFAULT_RETENTION, ...opts.retention };
-    this.rescuer = new MaintenanceLoop('rescuer', opts.rescueIntervalMs ?? 2000, () => rescueExpiredJobs(opts.db, opts.schema, opts.events), onError);
-    this.promoter = new MaintenanceLoop('promoter', opts.promoteIntervalMs ?? 1000, () => promoteDueJobs(opts.db, opts.schema, opts.events), onError);
-    this.cleaner = new MaintenanceLoop('cleaner', opts.cleanIntervalMs ?? 60_000, () => cleanFinishedJobs(opts.db, opts.schema, retention), onError);
+    this.rescuer = new MaintenanceLoop(
+      'rescuer',
+      opts.rescueIntervalMs ?? 2000,
+      () => rescueExpiredJobs(opts.db, opts.schema, opts.events),
+      onError,
+    );
+    this.promoter = new MaintenanceLoop(
+      'promoter',
+      opts.promoteIntervalMs ?? 1000,
+      () => promoteDueJobs(opts.db, opts.schema, opts.events),
+      onError,
+    );
+    this.cleaner = new MaintenanceLoop(
+      'cleaner',
+      opts.cleanIntervalMs ?? 60_000,
+      () => cleanFinishedJobs(opts.db, opts.schema, retention),
+      onError,
+    );
   }
 
   start(): void {

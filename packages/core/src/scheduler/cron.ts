@@ -49,7 +49,8 @@ export function normalizeCron(expression: unknown): string {
   if (typeof expression !== 'string') throw new InvalidCronError(String(expression), 'a cron expression must be a string.');
   const expr = expression.trim().replace(/\s+/g, ' ');
   if (expr === '') throw new InvalidCronError(expression, 'it is empty; use 5 fields such as "0 9 * * *" (every day at 09:00).');
-  if (expr.length > MAX_LENGTH) throw new InvalidCronError(expr.slice(0, 40) + '…', `it is longer than ${MAX_LENGTH} characters.`);
+  if (expr.length > MAX_LENGTH)
+    throw new InvalidCronError(expr.slice(0, 40) + '…', `it is longer than ${MAX_LENGTH} characters.`);
   if (expr.startsWith('@')) {
     const nick = expr.toLowerCase();
     if (!NICKNAMES.includes(nick)) {
@@ -94,7 +95,8 @@ function checkField(expr: string, f: Field, text: string): void {
     if (base === undefined || base === '*' || base === '?') continue;
     if (/[A-Za-z#]/.test(base)) continue; // names, L, W, nth weekday: croner checks these
     const bounds = base.split('-');
-    if (bounds.length > 2 || bounds.some((b) => !INT.test(b))) throw fail(`has "${base}", which is not a number or a range a-b.`, base);
+    if (bounds.length > 2 || bounds.some((b) => !INT.test(b)))
+      throw fail(`has "${base}", which is not a number or a range a-b.`, base);
     for (const b of bounds) {
       const n = Number(b);
       if (n < f.min || n > f.max) throw fail(`has ${n}, out of range: ${f.name} must be from ${f.min} to ${f.max}.`, b);

@@ -2,7 +2,13 @@ import type { Scope } from '../client.ts';
 import { SCHEDULE_TICK } from './built-in-tick.ts';
 import { validateCron } from './cron.ts';
 import { ScheduleNameTakenError, ScheduleNotFoundError } from './errors.ts';
-import { ScheduleStore, type MissedRunPolicy, type OverlapPolicy, type Schedule, type ScheduleJobOptions } from './schedule-store.ts';
+import {
+  ScheduleStore,
+  type MissedRunPolicy,
+  type OverlapPolicy,
+  type Schedule,
+  type ScheduleJobOptions,
+} from './schedule-store.ts';
 import type { SchedulerHost } from './scheduler.ts';
 
 /** A schedule declared in code (source 'code', no owner); syncSchedules writes it at start-up. */
@@ -128,7 +134,13 @@ export async function syncSchedules(
   return result;
 }
 
-function sameDefinition(s: Schedule, d: Omit<Schedule, 'id' | 'isActive' | 'lastRun' | 'nextRun' | 'lastError' | 'ownerId' | 'source' | 'createdAt' | 'updatedAt'> & { isActive: boolean }): boolean {
+function sameDefinition(
+  s: Schedule,
+  d: Omit<
+    Schedule,
+    'id' | 'isActive' | 'lastRun' | 'nextRun' | 'lastError' | 'ownerId' | 'source' | 'createdAt' | 'updatedAt'
+  > & { isActive: boolean },
+): boolean {
   return (
     s.description === d.description &&
     s.cron === d.cron &&
@@ -144,6 +156,8 @@ function sameDefinition(s: Schedule, d: Omit<Schedule, 'id' | 'isActive' | 'last
 
 function stableJson(v: unknown): string {
   return JSON.stringify(v ?? null, (_k, x) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x,
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
   );
 }

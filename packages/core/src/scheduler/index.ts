@@ -1,4 +1,11 @@
-export { Scheduler, dueFireTimes, triggerSchedule, type SchedulerOptions, type SchedulerHost, type TickResult } from './scheduler.ts';
+export {
+  Scheduler,
+  dueFireTimes,
+  triggerSchedule,
+  type SchedulerOptions,
+  type SchedulerHost,
+  type TickResult,
+} from './scheduler.ts';
 export { ScheduleService } from './schedule-service.ts';
 export {
   ScheduleStore,

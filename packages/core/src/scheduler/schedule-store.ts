@@ -203,7 +203,8 @@ export class ScheduleStore {
     if (issues) throw new PayloadValidationError(def.jobType, issues);
     const options = (def.options ?? {}) as Record<string, unknown>;
     for (const k of RESERVED_OPTIONS) {
-      if (k in options) throw new InvalidOptionError(`options.${k} cannot be set on a schedule: the scheduler sets it for each job.`);
+      if (k in options)
+        throw new InvalidOptionError(`options.${k} cannot be set on a schedule: the scheduler sets it for each job.`);
     }
     parseEnqueueOptions(options);
     return { ...def, cron, timezone, payload, options: options as ScheduleJobOptions };
@@ -212,7 +213,8 @@ export class ScheduleStore {
   private definitionFrom(input: unknown, what: string): Definition & { ownerId?: string | null } {
     const x = parseShape(createSchema, input, what);
     const cron = pickCron(x.cron, x.schedule);
-    if (cron === undefined) throw new InvalidOptionError(`Invalid ${what}: cron: a cron expression is required (for instance "0 9 * * *").`);
+    if (cron === undefined)
+      throw new InvalidOptionError(`Invalid ${what}: cron: a cron expression is required (for instance "0 9 * * *").`);
     return {
       name: x.name,
       description: x.description ?? null,
@@ -240,9 +242,23 @@ export class ScheduleStore {
            overlap, missed_runs, max_catch_up, next_run, owner_id, source)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
          RETURNING ${SCHEDULE_COLUMNS}`,
-        [uuidv7(), def.name, def.description, def.cron, def.timezone, def.jobType, JSON.stringify(def.payload),
-          JSON.stringify(def.options), def.isActive, def.overlap, def.missedRuns, def.maxCatchUp, next?.toISOString() ?? null,
-          ownerId, source],
+        [
+          uuidv7(),
+          def.name,
+          def.description,
+          def.cron,
+          def.timezone,
+          def.jobType,
+          JSON.stringify(def.payload),
+          JSON.stringify(def.options),
+          def.isActive,
+          def.overlap,
+          def.missedRuns,
+          def.maxCatchUp,
+          next?.toISOString() ?? null,
+          ownerId,
+          source,
+        ],
       );
       return scheduleFromRow(rows[0] as ScheduleRow);
     } catch (err) {
@@ -271,9 +287,12 @@ export class ScheduleStore {
 
   async list(filter: ListSchedulesFilter = {}, scope: Scope = {}): Promise<SchedulePage> {
     const limit = filter.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new InvalidOptionError('limit must be an integer from 1 to 500.');
-    if (filter.cursor !== undefined && !isUuid(filter.cursor)) throw new InvalidOptionError('cursor is not valid: pass the nextCursor of the previous page.');
-    if (filter.source !== undefined && filter.source !== 'api' && filter.source !== 'code') throw new InvalidOptionError('source must be "api" or "code".');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw new InvalidOptionError('limit must be an integer from 1 to 500.');
+    if (filter.cursor !== undefined && !isUuid(filter.cursor))
+      throw new InvalidOptionError('cursor is not valid: pass the nextCursor of the previous page.');
+    if (filter.source !== undefined && filter.source !== 'api' && filter.source !== 'code')
+      throw new InvalidOptionError('source must be "api" or "code".');
     if (scope.ownerId && filter.ownerId && filter.ownerId !== scope.ownerId) return { schedules: [], nextCursor: null };
     const where: string[] = [];
     const params: unknown[] = [];
@@ -345,9 +364,23 @@ export class ScheduleStore {
              next_run = CASE WHEN $13::boolean THEN $14::timestamptz ELSE next_run END,
              last_error = NULL, last_error_at = NULL, updated_at = now()
            WHERE id = $1 AND updated_at::text = $15 RETURNING ${SCHEDULE_COLUMNS}`,
-          [id, def.name, def.description, def.cron, def.timezone, def.jobType, JSON.stringify(def.payload),
-            JSON.stringify(def.options), def.isActive, def.overlap, def.missedRuns, def.maxCatchUp, restart,
-            next?.toISOString() ?? null, found[0].version],
+          [
+            id,
+            def.name,
+            def.description,
+            def.cron,
+            def.timezone,
+            def.jobType,
+            JSON.stringify(def.payload),
+            JSON.stringify(def.options),
+            def.isActive,
+            def.overlap,
+            def.missedRuns,
+            def.maxCatchUp,
+            restart,
+            next?.toISOString() ?? null,
+            found[0].version,
+          ],
         );
         if (rows[0]) return scheduleFromRow(rows[0]);
       } catch (err) {

@@ -102,9 +102,10 @@ export class Scheduler {
     }
     if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
       this.lastPrune = Date.now();
-      await this.client.db.query(`DELETE FROM ${this.schema}.schedule_fires WHERE created_at < now() - $1 * interval '1 millisecond'`, [
-        this.fireRetentionMs,
-      ]);
+      await this.client.db.query(
+        `DELETE FROM ${this.schema}.schedule_fires WHERE created_at < now() - $1 * interval '1 millisecond'`,
+        [this.fireRetentionMs],
+      );
     }
     return total;
   }
@@ -154,7 +155,10 @@ export class Scheduler {
           await tx.query('ROLLBACK TO SAVEPOINT jobfleet_schedule');
           result.failed++;
           const message = (err as Error).message ?? String(err);
-          await tx.query(`UPDATE ${this.schema}.schedules SET last_error = $2, last_error_at = now() WHERE id = $1`, [schedule.id, message]);
+          await tx.query(`UPDATE ${this.schema}.schedules SET last_error = $2, last_error_at = now() WHERE id = $1`, [
+            schedule.id,
+            message,
+          ]);
           errors.push([err as Error, `schedule "${schedule.name}" (${schedule.id})`]);
         }
       }
@@ -165,7 +169,11 @@ export class Scheduler {
   }
 
   /** Fires the due fire times of one locked schedule by its policies and advances its timetable. */
-  private async fire(tx: Queryable, s: Schedule, now: Date): Promise<{ jobs: EnqueuedJob[]; skippedOverlap: number; skippedMissed: number }> {
+  private async fire(
+    tx: Queryable,
+    s: Schedule,
+    now: Date,
+  ): Promise<{ jobs: EnqueuedJob[]; skippedOverlap: number; skippedMissed: number }> {
     const from = s.nextRun as Date;
     const { fireTimes, skippedMissed } = dueFireTimes(s, from, now, this.missedAfterMs);
     const jobs: EnqueuedJob[] = [];
@@ -205,7 +213,9 @@ export class Scheduler {
     const fresh = jobs.filter((j) => !j.deduplicated);
     if (!this.events || fresh.length === 0) return;
     this.events.publish(
-      stateEvents(fresh.map((j) => ({ id: j.id, type: j.type, queue: j.queue, status: j.status, owner_id: j.ownerId, attempts: 0 }))),
+      stateEvents(
+        fresh.map((j) => ({ id: j.id, type: j.type, queue: j.queue, status: j.status, owner_id: j.ownerId, attempts: 0 })),
+      ),
     );
   }
 
@@ -246,15 +256,20 @@ export function dueFireTimes(
 }
 
 async function hasUnfinishedJob(db: Queryable, schema: string, scheduleId: string): Promise<boolean> {
-  const { rows } = await db.query(
-    `SELECT 1 FROM ${schema}.jobs WHERE schedule_id = $1 AND status IN ${OPEN_STATUSES} LIMIT 1`,
-    [scheduleId],
-  );
+  const { rows } = await db.query(`SELECT 1 FROM ${schema}.jobs WHERE schedule_id = $1 AND status IN ${OPEN_STATUSES} LIMIT 1`, [
+    scheduleId,
+  ]);
   return rows.length > 0;
 }
 
 /** Enqueues the schedule's job inside tx, owned by the schedule's owner and stamped with the fire time. */
-async function enqueueFor(client: JobfleetClient, tx: Queryable | null, s: Schedule, at: Date, trigger: 'cron' | 'manual'): Promise<EnqueuedJob> {
+async function enqueueFor(
+  client: JobfleetClient,
+  tx: Queryable | null,
+  s: Schedule,
+  at: Date,
+  trigger: 'cron' | 'manual',
+): Promise<EnqueuedJob> {
   const stamp: ScheduleStamp = { id: s.id, name: s.name, fireAt: at.toISOString(), trigger };
   const { metadata, ...options } = s.options;
   return client.enqueue(

@@ -33,8 +33,7 @@ export const deleteJobSql = (s: string, cols: string) => `
 DELETE FROM ${s}.jobs WHERE id = $1 AND ($2::text IS NULL OR owner_id = $2) AND status <> 'RUNNING'
 RETURNING ${cols}`;
 
-export const queueCountsSql = (s: string) =>
-  `SELECT queue, status, count(*)::int AS n FROM ${s}.jobs GROUP BY queue, status`;
+export const queueCountsSql = (s: string) => `SELECT queue, status, count(*)::int AS n FROM ${s}.jobs GROUP BY queue, status`;
 
 export interface ListParams {
   statuses: string[] | null;

@@ -180,20 +180,14 @@ export class Worker {
   private async claim(want: number): Promise<void> {
     const token = randomUUID();
     try {
-      const { rows } = await this.db.query<JobRow>(this.claimSql, [
-        this.queues,
-        this.types,
-        want,
-        token,
-        this.leaseMs,
-        this.id,
-      ]);
+      const { rows } = await this.db.query<JobRow>(this.claimSql, [this.queues, this.types, want, token, this.leaseMs, this.id]);
       this.claimFailures = 0;
       if (rows.length < want) this.dry = true;
       if (rows.length) {
         const jobs = rows.map(jobFromRow);
         if (this.stopping) {
-          for (const job of jobs) this.writer.record(job.id, token, encodeOutcome({ id: job.id, token, status: 'QUEUED', release: true }));
+          for (const job of jobs)
+            this.writer.record(job.id, token, encodeOutcome({ id: job.id, token, status: 'QUEUED', release: true }));
         } else {
           for (const job of jobs) this.buffer.push({ job, token });
           this.events?.publish(stateEvents(rows.map((r) => ({ ...r, status: 'RUNNING' as const }))));
@@ -225,7 +219,16 @@ export class Worker {
       progress: (j, t, percent, message) => this.reportProgress(j, t, percent, message),
       log: (j, line) => {
         this.events?.publish([
-          { kind: 'log', jobId: j.id, type: j.type, queue: j.queue, status: 'RUNNING', ownerId: j.ownerId, message: line.message, at: line.at },
+          {
+            kind: 'log',
+            jobId: j.id,
+            type: j.type,
+            queue: j.queue,
+            status: 'RUNNING',
+            ownerId: j.ownerId,
+            message: line.message,
+            at: line.at,
+          },
         ]);
       },
       enqueue: (type, payload, options) => this.client.enqueue(type, payload, options),
@@ -241,7 +244,11 @@ export class Worker {
             id: job.id,
             token,
             status: 'DEAD',
-            error: toJobError(new Error(`The job's result cannot be stored as JSON: ${(err as Error).message}`), job.attempts, this.id),
+            error: toJobError(
+              new Error(`The job's result cannot be stored as JSON: ${(err as Error).message}`),
+              job.attempts,
+              this.id,
+            ),
           });
         }
         this.writer.record(job.id, token, json);
@@ -258,13 +265,25 @@ export class Worker {
 
   private reportProgress(job: Job, token: string, percent: number, message: string | null): void {
     this.events?.publish([
-      { kind: 'progress', jobId: job.id, type: job.type, queue: job.queue, status: 'RUNNING', ownerId: job.ownerId, progress: percent, message, at: new Date().toISOString() },
+      {
+        kind: 'progress',
+        jobId: job.id,
+        type: job.type,
+        queue: job.queue,
+        status: 'RUNNING',
+        ownerId: job.ownerId,
+        progress: percent,
+        message,
+        at: new Date().toISOString(),
+      },
     ]);
     const now = Date.now();
     const last = this.progressAt.get(job.id) ?? 0;
     if (now - last < PROGRESS_MIN_INTERVAL && percent < 100) return;
     this.progressAt.set(job.id, now);
-    this.db.query(progressSql(this.schema), [job.id, token, percent, message]).catch((e) => this.onError(e as Error, 'recording progress'));
+    this.db
+      .query(progressSql(this.schema), [job.id, token, percent, message])
+      .catch((e) => this.onError(e as Error, 'recording progress'));
   }
 
   private cancelLocal(jobId: string): void {
