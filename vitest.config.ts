@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/fixtures/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Two cores: suites that start processes and databases run two at a time.
