@@ -98,13 +98,16 @@ export class EventRelay {
   private pending: JobEvent[] = [];
   private scheduled = false;
   private unlisten: Unlisten | null = null;
+  private readonly ownPrefix: string;
 
   constructor(
     private readonly db: Database,
     private readonly bus: JobEventBus,
     private readonly channel: string,
     private readonly onError: (err: Error) => void = () => {},
-  ) {}
+  ) {
+    this.ownPrefix = JSON.stringify({ o: bus.origin }).slice(0, -1);
+  }
 
   async start(): Promise<void> {
     this.bus.setRelay((events) => this.enqueue(events));
@@ -165,6 +168,8 @@ export class EventRelay {
   }
 
   private receive(payload: string): void {
+    // Every listener hears its own notifications too; drop those without parsing them.
+    if (payload.startsWith(this.ownPrefix)) return;
     let msg: { o: string; e: Compact[] };
     try {
       msg = JSON.parse(payload);
