@@ -8,6 +8,7 @@ import type { AnyJobType } from './job-types/define-job.ts';
 import { JobTypeRegistry } from './job-types/registry.ts';
 import { Maintenance, type MaintenanceOptions } from './maintenance/maintenance.ts';
 import { Worker, type WorkerOptions } from './worker/worker.ts';
+import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.ts';
 
 export interface JobfleetOptions {
   /** An open database; otherwise one is opened from databaseUrl, or the embedded one. */
@@ -42,6 +43,7 @@ export class Jobfleet {
   private readonly onError: (err: Error, context: string) => void;
   private readonly workers = new Set<Worker>();
   private readonly maintenances = new Set<Maintenance>();
+  private readonly schedulers = new Set<Scheduler>();
 
   private constructor(opts: JobfleetOptions, db: Database, ownsDb: boolean) {
     this.db = db;
@@ -100,8 +102,16 @@ export class Jobfleet {
     return m;
   }
 
-  /** Stops workers (gracefully) and maintenance it created, then closes the database if it opened it. */
+  /** A cron scheduler firing this fleet's schedules; `close()` stops it. */
+  createScheduler(opts: Omit<SchedulerOptions, 'onError'> = {}): Scheduler {
+    const s = new Scheduler(this, { onError: (e) => this.onError(e, 'scheduler'), ...opts });
+    this.schedulers.add(s);
+    return s;
+  }
+
+  /** Stops schedulers, workers (gracefully) and maintenance it created, then closes the database if it opened it. */
   async close(opts: { graceMs?: number } = {}): Promise<void> {
+    await Promise.all([...this.schedulers].map((s) => s.stop()));
     await Promise.all([...this.workers].map((w) => w.stop(opts)));
     await Promise.all([...this.maintenances].map((m) => m.stop()));
     await this.relay?.stop().catch(() => {});

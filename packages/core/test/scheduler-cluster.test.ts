@@ -80,6 +80,7 @@ describe.runIf(pgAvailable)('several schedulers on one real PostgreSQL', () => {
       [schedule.id],
     );
     expect(rows[0]!.n).toBe(fires.length);
+    await new ScheduleService(fleet).pause(schedule.id); // leave nothing for the next test's schedulers
   }, 60_000);
 
   it('three scheduler processes, one killed mid-way: still one job per second, no gap', async () => {
