@@ -96,6 +96,10 @@ export interface ServerConfig {
   secureCookies: boolean;
   /** Folder of the built dashboard to serve at / (optional). */
   dashboardDir?: string;
+  /** GET /metrics without authentication (default true: scrape it from inside the network); false: admin only. */
+  metricsPublic?: boolean;
+  /** Trust X-Forwarded-* from proxies (Fastify's trustProxy): true, a hop count, or addresses/CIDRs. Default: off. */
+  trustProxy?: boolean | number | string[];
 }
 
 export interface ServerDeps {

@@ -1,0 +1,94 @@
+/**
+ * Subscription jobUpdated(id): the job's current state at once, then again after each event for it on
+ * fleet.events. Events that arrive while the client has not yet taken the previous update are coalesced
+ * (the update always carries the job as it is now, read from the database with the caller's owner scope).
+ */
+import type { Job, JobEventBus } from '@jobfleet/core';
+import type { IResolvers } from 'mercurius';
+import type { Scope } from '@jobfleet/core';
+import { ownerScope, type ServerDeps } from '../../contracts.ts';
+import { requireScope, type GqlContext } from '../context.ts';
+import { notFound } from '../errors.ts';
+
+/** A change signal for one job. */
+interface Tick {
+  jobId: string;
+  scope: Scope;
+}
+
+/**
+ * An async iterator over changes of one job. return() ends it at once (unlike an async generator
+ * suspended in an await), so the bus listener never outlives the subscription.
+ */
+function jobTicks(bus: JobEventBus, jobId: string, scope: Scope): AsyncIterableIterator<Tick> {
+  let dirty = true; // the first tick delivers the current state
+  let done = false;
+  let waiting: ((r: IteratorResult<Tick>) => void) | null = null;
+  const tick: Tick = { jobId, scope };
+  const unsubscribe = bus.subscribe((e) => {
+    if (e.jobId !== jobId || done) return;
+    if (waiting) {
+      const w = waiting;
+      waiting = null;
+      w({ value: tick, done: false });
+    } else {
+      dirty = true;
+    }
+  });
+  const finish = (): IteratorResult<Tick> => {
+    if (!done) {
+      done = true;
+      unsubscribe();
+      const w = waiting;
+      waiting = null;
+      w?.({ value: undefined, done: true });
+    }
+    return { value: undefined, done: true };
+  };
+  const it: AsyncIterableIterator<Tick> = {
+    next() {
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      if (dirty) {
+        dirty = false;
+        return Promise.resolve({ value: tick, done: false });
+      }
+      return new Promise((resolve) => {
+        waiting = resolve;
+      });
+    },
+    return() {
+      return Promise.resolve(finish());
+    },
+    throw(err?: unknown) {
+      finish();
+      return Promise.reject(err);
+    },
+    [Symbol.asyncIterator]() {
+      return it;
+    },
+  };
+  return it;
+}
+
+export function subscriptionResolvers(deps: ServerDeps): IResolvers<any, GqlContext> {
+  const client = deps.fleet.client;
+  return {
+    Subscription: {
+      jobUpdated: {
+        subscribe: async (_: unknown, args: { id: string }, ctx: GqlContext) => {
+          // The caller was resolved at connection time: connection_init params, else the upgrade request's cookie/headers.
+          const p = requireScope(ctx, 'jobs:read');
+          const scope = ownerScope(p);
+          const job = await client.get(args.id, scope);
+          if (!job) throw notFound(`Job "${args.id.slice(0, 100)}"`);
+          return jobTicks(deps.fleet.events, job.id, scope);
+        },
+        resolve: async (tick: Tick): Promise<Job> => {
+          const job = await client.get(tick.jobId, tick.scope);
+          if (!job) throw notFound(`Job "${tick.jobId}"`);
+          return job;
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Jobfleet, JobEvent } from '@jobfleet/core';
+
+const MAX_TRACKED = 100_000;
+
+/**
+ * The server's Prometheus metrics, in a registry of its own (never prom-client's global one).
+ * Job counters and timings come from the event bus (events raised in this process, plus those relayed
+ * from other processes over NOTIFY on a real PostgreSQL); queue depth is read from the database on scrape.
+ * Wait and run times are measured between the state events this process sees for a job, so they are
+ * approximate when events are lost (best effort, like the relay).
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
+  private readonly enqueued: Counter<'type' | 'queue'>;
+  private readonly completed: Counter<'type' | 'queue'>;
+  private readonly failed: Counter<'type' | 'queue' | 'final'>;
+  private readonly cancelled: Counter<'type' | 'queue'>;
+  private readonly runTime: Histogram<'type' | 'queue'>;
+  private readonly waitTime: Histogram<'type' | 'queue'>;
+  private readonly queuedAt = new Map<string, number>();
+  private readonly startedAt = new Map<string, number>();
+  private readonly unsubscribe: () => void;
+
+  constructor(fleet: Pick<Jobfleet, 'events' | 'client'>) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'jobfleet_' });
+    this.httpRequests = new Counter({
+      name: 'jobfleet_http_requests_total',
+      help: 'HTTP requests served, by method, route and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'jobfleet_http_request_duration_seconds',
+      help: 'HTTP request duration.',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.enqueued = new Counter({
+      name: 'jobfleet_jobs_enqueued_total',
+      help: 'Jobs enqueued.',
+      labelNames: ['type', 'queue'],
+      registers,
+    });
+    this.completed = new Counter({
+      name: 'jobfleet_jobs_completed_total',
+      help: 'Jobs completed.',
+      labelNames: ['type', 'queue'],
+      registers,
+    });
+    this.failed = new Counter({
+      name: 'jobfleet_jobs_failed_total',
+      help: 'Failed attempts; final="true" when the job went DEAD.',
+      labelNames: ['type', 'queue', 'final'],
+      registers,
+    });
+    this.cancelled = new Counter({
+      name: 'jobfleet_jobs_cancelled_total',
+      help: 'Jobs cancelled.',
+      labelNames: ['type', 'queue'],
+      registers,
+    });
+    const buckets = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+    this.runTime = new Histogram({
+      name: 'jobfleet_job_run_seconds',
+      help: 'Time from RUNNING to a finished state.',
+      labelNames: ['type', 'queue'],
+      buckets,
+      registers,
+    });
+    this.waitTime = new Histogram({
+      name: 'jobfleet_job_wait_seconds',
+      help: 'Time from QUEUED to RUNNING.',
+      labelNames: ['type', 'queue'],
+      buckets,
+      registers,
+    });
+    new Gauge({
+      name: 'jobfleet_queue_jobs',
+      help: 'Jobs per queue and state (read from the database on scrape).',
+      labelNames: ['queue', 'status'],
+      registers,
+      async collect() {
+        this.reset();
+        const queues = await fleet.client.queues();
+        for (const q of queues) for (const [status, n] of Object.entries(q.counts)) this.set({ queue: q.name, status }, n);
+      },
+    });
+    new Gauge({
+      name: 'jobfleet_queue_paused',
+      help: '1 when the queue is paused.',
+      labelNames: ['queue'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const q of await fleet.client.queues()) this.set({ queue: q.name }, q.paused ? 1 : 0);
+      },
+    });
+    this.unsubscribe = fleet.events.subscribe((e) => this.observe(e));
+  }
+
+  private track(map: Map<string, number>, id: string, at: number): void {
+    if (map.size >= MAX_TRACKED) {
+      const oldest = map.keys().next().value;
+      if (oldest !== undefined) map.delete(oldest);
+    }
+    map.set(id, at);
+  }
+
+  private observe(e: JobEvent): void {
+    if (e.kind !== 'state') return;
+    const labels = { type: e.type, queue: e.queue };
+    const at = Date.parse(e.at) || Date.now();
+    switch (e.status) {
+      case 'QUEUED':
+      case 'SCHEDULED':
+        if (!e.attempt) this.enqueued.inc(labels);
+        this.track(this.queuedAt, e.jobId, at);
+        break;
+      case 'RUNNING': {
+        const q = this.queuedAt.get(e.jobId);
+        if (q !== undefined) {
+          this.waitTime.observe(labels, Math.max(0, at - q) / 1000);
+          this.queuedAt.delete(e.jobId);
+        }
+        this.track(this.startedAt, e.jobId, at);
+        break;
+      }
+      case 'COMPLETED':
+      case 'FAILED':
+      case 'DEAD':
+      case 'CANCELLED': {
+        const s = this.startedAt.get(e.jobId);
+        if (s !== undefined) {
+          this.runTime.observe(labels, Math.max(0, at - s) / 1000);
+          this.startedAt.delete(e.jobId);
+        }
+        if (e.status === 'COMPLETED') this.completed.inc(labels);
+        else if (e.status === 'CANCELLED') this.cancelled.inc(labels);
+        else this.failed.inc({ ...labels, final: String(e.status === 'DEAD') });
+        if (e.status !== 'FAILED') this.queuedAt.delete(e.jobId);
+        break;
+      }
+    }
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.registry.clear();
+  }
+}
