@@ -6,4 +6,13 @@ export { Fibonacci, fibonacciCalc, LoadProducts, reverseString, uppercaseText } 
 export { flaky, noop, sleep } from './test-jobs.ts';
 
 /** Every example job type: what `jobfleet start` serves out of the box. */
-export const exampleJobTypes: AnyJobType[] = [Fibonacci, reverseString, uppercaseText, fibonacciCalc, LoadProducts, noop, sleep, flaky];
+export const exampleJobTypes: AnyJobType[] = [
+  Fibonacci,
+  reverseString,
+  uppercaseText,
+  fibonacciCalc,
+  LoadProducts,
+  noop,
+  sleep,
+  flaky,
+];

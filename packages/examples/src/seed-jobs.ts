@@ -56,14 +56,17 @@ export const LoadProducts = defineJob({
   name: 'LoadProducts',
   description: 'Validate and load a list of products; returns how many were loaded and their total value.',
   schema: z.union([
-    z.string().transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'data is a string but not valid JSON' });
-        return z.NEVER;
-      }
-    }).pipe(z.array(z.object({ name: z.string().min(1), price: z.number().nonnegative() }))),
+    z
+      .string()
+      .transform((s, ctx) => {
+        try {
+          return JSON.parse(s) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'data is a string but not valid JSON' });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.array(z.object({ name: z.string().min(1), price: z.number().nonnegative() }))),
     z.array(z.object({ name: z.string().min(1), price: z.number().nonnegative() })),
   ]),
   handler: (products, ctx) => {
