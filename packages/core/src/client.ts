@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { backoffSchema, type ResolvedBackoff } from './backoff.ts';
-import type { Database, Queryable } from './db/database.ts';
+import { queryPrepared, type Database, type Queryable } from './db/database.ts';
 import { assertSchemaName, channels, DEFAULT_SCHEMA } from './db/identifiers.ts';
 import { parseEnqueueOptions, queueNameSchema, type EnqueueOptions } from './enqueue-options.ts';
 import {
@@ -112,6 +112,7 @@ export class JobfleetClient {
   private readonly events: JobEventBus | undefined;
   private readonly committer: GroupCommitter<InsertRow, Inserted | null> | null;
   private readonly channels: ReturnType<typeof channels>;
+  private readonly enqueueSql: string;
 
   constructor(opts: JobfleetClientOptions) {
     this.db = opts.db;
@@ -119,6 +120,7 @@ export class JobfleetClient {
     this.catalog = new JobTypeCatalog(opts.db, this.schema, opts.registry);
     this.events = opts.events;
     this.channels = channels(this.schema);
+    this.enqueueSql = enqueueJobsSql(this.schema);
     this.committer =
       opts.groupCommit === false ? null : new GroupCommitter((rows) => this.insertRows(this.db, rows), MAX_STATEMENT_ROWS);
   }
@@ -202,7 +204,10 @@ export class JobfleetClient {
   }
 
   private async insertRows(db: Queryable, rows: InsertRow[]): Promise<(Inserted | null)[]> {
-    const { rows: out } = await db.query<Inserted>(enqueueJobsSql(this.schema), [JSON.stringify(rows), this.channels.wake]);
+    const { rows: out } = await queryPrepared<Inserted>(db, `jf_enqueue_${this.schema}`, this.enqueueSql, [
+      JSON.stringify(rows),
+      this.channels.wake,
+    ]);
     if (out.some((r) => r.status === 'QUEUED')) this.events?.requestWake();
     const byId = new Map(out.map((r) => [r.id, r]));
     return rows.map((r) => byId.get(r.id) ?? null);

@@ -25,3 +25,13 @@ export async function runQuery<T>(q: Queryable, sql: string, params?: unknown[])
   const r = await q.query<T>(sql, params);
   return { rows: r.rows, rowCount: r.rowCount ?? r.rows.length };
 }
+
+interface Preparing {
+  prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>>;
+}
+
+/** Runs a statement prepared by name where the database supports it (pg), plainly elsewhere. */
+export function queryPrepared<T>(db: Queryable, name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
+  const p = db as Partial<Preparing>;
+  return typeof p.prepared === 'function' ? p.prepared<T>(name, sql, params) : runQuery<T>(db, sql, params);
+}

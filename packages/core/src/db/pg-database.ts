@@ -37,6 +37,15 @@ export class PgDatabase implements Database {
     return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
   }
 
+  /**
+   * Runs a hot-path statement as a named prepared statement: each connection parses and plans it
+   * once instead of on every call. The name must be unique to the statement's text.
+   */
+  async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
+    const r = await this.pool.query({ name, text: sql, values: params });
+    return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     const tx: Queryable = {

@@ -1,7 +1,9 @@
 /**
  * Claims up to $3 ready jobs across the given queues in one round trip. Each queue is read through
  * its own ordered index scan (LATERAL), so several queues never force a sort of the whole backlog.
- * Paused queues are skipped. Claiming counts the attempt and starts a lease.
+ * Paused queues are skipped. Claiming counts the attempt and starts a lease. The update finds the
+ * claimed rows by `id = ANY(array)` so that even a generic plan (the statement is prepared) reads them
+ * through the primary key instead of joining against the whole table.
  *
  * $1 queues text[], $2 job types text[], $3 limit, $4 lease token, $5 lease ms, $6 worker id
  */
@@ -25,6 +27,5 @@ UPDATE ${s}.jobs j
 SET status = 'RUNNING', attempts = j.attempts + 1, lease_token = $4,
     lease_expires_at = now() + $5 * interval '1 millisecond', worker_id = $6,
     started_at = now(), updated_at = now(), progress = NULL, progress_message = NULL
-FROM next
-WHERE j.id = next.id
+WHERE j.id = ANY (ARRAY(SELECT id FROM next))
 RETURNING ${columns.replace(/(^|,\s*)(\w+)/g, '$1j.$2')}`;

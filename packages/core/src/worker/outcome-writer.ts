@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.ts';
+import { queryPrepared, type Database } from '../db/database.ts';
 import { stateEvents, type JobEventBus, type OutcomeRow } from '../events.ts';
 import { recordOutcomesSql } from '../sql/record-outcomes.ts';
 
@@ -19,6 +19,7 @@ export class OutcomeWriter {
   private flushing: Promise<void> | null = null;
   private readonly idle: (() => void)[] = [];
   private readonly sql: string;
+  private readonly name: string;
 
   constructor(
     private readonly db: Database,
@@ -28,6 +29,7 @@ export class OutcomeWriter {
     private readonly maxBatch = 1000,
   ) {
     this.sql = recordOutcomesSql(schema);
+    this.name = `jf_outcomes_${schema}`;
   }
 
   record(id: string, token: string, json: string): void {
@@ -55,7 +57,9 @@ export class OutcomeWriter {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.maxBatch);
       try {
-        const { rows } = await this.db.query<OutcomeRow>(this.sql, ['[' + batch.map((b) => b.json).join(',') + ']']);
+        const { rows } = await queryPrepared<OutcomeRow>(this.db, this.name, this.sql, [
+          '[' + batch.map((b) => b.json).join(',') + ']',
+        ]);
         this.queue.splice(0, batch.length);
         delay = 50;
         if (this.events) this.events.publish(stateEvents(rows));

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { Database, Unlisten } from '../db/database.ts';
+import { queryPrepared, type Database, type Unlisten } from '../db/database.ts';
 import { assertSchemaName, channels, DEFAULT_SCHEMA } from '../db/identifiers.ts';
 import { JobCancelledError, WorkerShutdownError } from '../errors.ts';
 import { stateEvents, type JobEventBus } from '../events.ts';
@@ -180,11 +180,21 @@ export class Worker {
   private async claim(want: number): Promise<void> {
     const token = randomUUID();
     try {
-      const { rows } = await this.db.query<JobRow>(this.claimSql, [this.queues, this.types, want, token, this.leaseMs, this.id]);
+      const { rows } = await queryPrepared<JobRow>(this.db, `jf_claim_${this.schema}`, this.claimSql, [
+        this.queues,
+        this.types,
+        want,
+        token,
+        this.leaseMs,
+        this.id,
+      ]);
       this.claimFailures = 0;
       if (rows.length < want) this.dry = true;
       if (rows.length) {
-        const jobs = rows.map(jobFromRow);
+        // The claim returns rows in key order: run them most urgent first, oldest first.
+        const jobs = rows
+          .map(jobFromRow)
+          .sort((a, b) => b.priority - a.priority || a.runAt.getTime() - b.runAt.getTime() || (a.id < b.id ? -1 : 1));
         if (this.stopping) {
           for (const job of jobs)
             this.writer.record(job.id, token, encodeOutcome({ id: job.id, token, status: 'QUEUED', release: true }));
