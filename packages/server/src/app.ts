@@ -21,6 +21,7 @@ import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { queueRoutes } from './routes/queues.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
 import { userRoutes } from './routes/users.ts';
 
 export { loadServerConfig } from './config.ts';
@@ -207,6 +208,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       await api.register(apiKeyRoutes, deps);
       await api.register(jobRoutes, { ...deps, sseStreams });
       await api.register(queueRoutes, deps);
+      await api.register(scheduleRoutes, deps);
       await api.register(healthRoutes, { ...deps, metrics });
     },
     { prefix: API_PREFIX },

@@ -13,6 +13,11 @@ const CORE_STATUS: Record<string, number> = {
   INVALID_OPTION: 400,
   JOB_NOT_FOUND: 404,
   INVALID_STATE: 409,
+  INVALID_CRON: 400,
+  INVALID_TIMEZONE: 400,
+  SCHEDULE_NOT_FOUND: 404,
+  SCHEDULE_NAME_TAKEN: 409,
+  SCHEDULE_READ_ONLY: 409,
 };
 
 /** Errors that mean the database cannot be reached right now (network, shutdown, too many connections). */

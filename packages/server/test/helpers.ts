@@ -74,7 +74,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export interface Res<T = any> {
   status: number;
   body: T;
@@ -82,7 +82,7 @@ export interface Res<T = any> {
 }
 
 /** A small fetch wrapper: JSON in, JSON out; `token` goes in Authorization: Bearer. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export async function call<T = any>(
   h: Pick<Harness, 'base'>,
   method: string,

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgAvailable, waitFor } from '@jobfleet/core/testing';
 import type { Worker } from '@jobfleet/core';

@@ -27,6 +27,11 @@ const CORE_CODES: Record<string, { code: string; status: number }> = {
   INVALID_OPTION: { code: 'VALIDATION_FAILED', status: 400 },
   JOB_NOT_FOUND: { code: 'NOT_FOUND', status: 404 },
   INVALID_STATE: { code: 'INVALID_STATE', status: 409 },
+  INVALID_CRON: { code: 'INVALID_CRON', status: 400 },
+  INVALID_TIMEZONE: { code: 'INVALID_TIMEZONE', status: 400 },
+  SCHEDULE_NOT_FOUND: { code: 'NOT_FOUND', status: 404 },
+  SCHEDULE_NAME_TAKEN: { code: 'SCHEDULE_NAME_TAKEN', status: 409 },
+  SCHEDULE_READ_ONLY: { code: 'SCHEDULE_READ_ONLY', status: 409 },
 };
 
 const API_STATUS_CODES: Record<number, string> = {

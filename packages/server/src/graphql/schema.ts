@@ -1,3 +1,5 @@
+import { scheduleTypeDefs } from './schedules-schema.ts';
+
 /**
  * The GraphQL schema (SDL). Names follow the seeds where they exist (login, createUser, executeJob, jobs,
  * user(userId)), with the argument spellings of every seed accepted side by side.
@@ -221,4 +223,5 @@ export const typeDefs = /* GraphQL */ `
     "The job's current state at once, then again each time it changes."
     jobUpdated(id: ID!): Job!
   }
+  ${scheduleTypeDefs}
 `;

@@ -17,7 +17,7 @@ import {
   type ScheduleInput,
   type ScheduleUpdate,
 } from '@jobfleet/core';
-import { ownerScope, type ServerDeps } from '../contracts.ts';
+import { ApiError, ownerScope, type ServerDeps } from '../contracts.ts';
 import { principalOf, requireScope, secured } from '../principal.ts';
 import { errorResponses, errorSchema, idParams, jobSchema } from '../schemas.ts';
 import { serializeJob } from '../serialize.ts';
@@ -140,8 +140,21 @@ const pageSchema = {
 
 const runsPageSchema = {
   type: 'object',
-  properties: { jobs: { type: 'array', items: jobSchema }, nextCursor: { type: ['string', 'null'] } },
-  required: ['jobs', 'nextCursor'],
+  properties: {
+    jobs: { type: 'array', items: jobSchema },
+    nextCursor: { type: ['string', 'null'] },
+    schedule: { ...scheduleSchema, description: 'The schedule, with its lastRun and nextRun.' },
+  },
+  required: ['jobs', 'nextCursor', 'schedule'],
+} as const;
+
+/** The job enqueued by a trigger, with the schedule it came from (its lastRun is now). */
+const triggeredSchema = {
+  ...jobSchema,
+  properties: {
+    ...jobSchema.properties,
+    schedule: { ...scheduleSchema, description: 'The schedule, with its lastRun and nextRun.' },
+  },
 } as const;
 
 /** A schedule for the API: dates as ISO strings, the cron rule under both `schedule` (seed 003) and `cron`. */
@@ -161,7 +174,8 @@ export function serializeSchedule(s: Schedule) {
     missedRuns: s.missedRuns,
     maxCatchUp: s.maxCatchUp,
     lastRun: s.lastRun ? s.lastRun.toISOString() : null,
-    nextRun: s.nextRun ? s.nextRun.toISOString() : null,
+    // A paused schedule does not fire: no next run (the engine keeps the old next_run while paused).
+    nextRun: s.isActive && s.nextRun ? s.nextRun.toISOString() : null,
     lastError: s.lastError,
     ownerId: s.ownerId,
     source: s.source,
@@ -246,11 +260,14 @@ export const scheduleRoutes: FastifyPluginAsync<ServerDeps> = async (app, deps) 
       const { cron, schedule, timezone = 'UTC', count = 5 } = request.body ?? {};
       const expression = cron ?? schedule;
       if (expression === undefined) {
-        throw Object.assign(new Error('Give the cron expression in "cron" (or "schedule").'), {
-          statusCode: 400,
-          validation: [{ instancePath: '', keyword: 'required', params: { missingProperty: 'cron' }, message: 'is required' }],
-          validationContext: 'body',
-        });
+        throw new ApiError(
+          400,
+          'VALIDATION_FAILED',
+          'Invalid request: body.cron is required (a cron expression such as "0 9 * * *").',
+          {
+            issues: [{ path: 'body.cron', message: 'is required' }],
+          },
+        );
       }
       const times = ScheduleService.preview(expression, timezone, count);
       return { cron: expression, timezone, nextRuns: times.map((d) => d.toISOString()) };
@@ -261,7 +278,13 @@ export const scheduleRoutes: FastifyPluginAsync<ServerDeps> = async (app, deps) 
     '/schedules/:id',
     {
       preHandler: read,
-      schema: { tags, summary: 'One schedule', security: secured, params: idParams, response: { 200: scheduleSchema, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'One schedule',
+        security: secured,
+        params: idParams,
+        response: { 200: scheduleSchema, ...errorResponses },
+      },
     },
     async (request) => {
       const s = await service.get(request.params.id, ownerScope(principalOf(request)));
@@ -283,8 +306,7 @@ export const scheduleRoutes: FastifyPluginAsync<ServerDeps> = async (app, deps) 
         response: { 200: scheduleSchema, 409: errorSchema, 413: errorSchema, 422: errorSchema, ...errorResponses },
       },
     },
-    async (request) =>
-      serializeSchedule(await service.update(request.params.id, request.body, ownerScope(principalOf(request)))),
+    async (request) => serializeSchedule(await service.update(request.params.id, request.body, ownerScope(principalOf(request)))),
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -330,12 +352,14 @@ export const scheduleRoutes: FastifyPluginAsync<ServerDeps> = async (app, deps) 
         summary: "Run now: enqueue one job of the schedule at once (its timetable doesn't change)",
         security: secured,
         params: idParams,
-        response: { 201: jobSchema, 422: errorSchema, ...errorResponses },
+        response: { 201: triggeredSchema, 422: errorSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const job = await service.trigger(request.params.id, ownerScope(principalOf(request)));
-      return reply.status(201).send(serializeJob(job));
+      const scope = ownerScope(principalOf(request));
+      const job = await service.trigger(request.params.id, scope);
+      const schedule = await service.get(request.params.id, scope);
+      return reply.status(201).send({ ...serializeJob(job), ...(schedule ? { schedule: serializeSchedule(schedule) } : {}) });
     },
   );
 
@@ -360,12 +384,11 @@ export const scheduleRoutes: FastifyPluginAsync<ServerDeps> = async (app, deps) 
             .map((s) => s.trim().toUpperCase())
             .filter(Boolean) as JobStatus[])
         : undefined;
-      const page = await service.runs(
-        request.params.id,
-        { status, limit: q.limit, cursor: q.cursor },
-        ownerScope(principalOf(request)),
-      );
-      return { jobs: page.jobs.map(serializeJob), nextCursor: page.nextCursor };
+      const scope = ownerScope(principalOf(request));
+      const schedule = await service.get(request.params.id, scope);
+      if (!schedule) throw new ScheduleNotFoundError(request.params.id);
+      const page = await service.runs(schedule.id, { status, limit: q.limit, cursor: q.cursor }, scope);
+      return { schedule: serializeSchedule(schedule), jobs: page.jobs.map(serializeJob), nextCursor: page.nextCursor };
     },
   );
 };
