@@ -48,7 +48,7 @@ function setSessionCookies(reply: FastifyReply, deps: ServerDeps, s: { token: st
   setCookie(reply, secureCookies, REFRESH_COOKIE, s.refreshToken, REFRESH_COOKIE_PATH, refreshTokenTtl);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each type\'s field resolvers receive their own parent type
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each type's field resolvers receive their own parent type
 export function authResolvers(deps: ServerDeps): IResolvers<any, GqlContext> {
   return {
     // Mercurius does not map enum internal values: roles are converted by hand (ADMIN <-> admin).

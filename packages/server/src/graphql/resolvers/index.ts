@@ -17,7 +17,7 @@ export const JSONScalar = new GraphQLScalarType({
 });
 
 /** Merges the per-area resolver maps (each area owns its own fields; type maps are merged field by field). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each type\'s field resolvers receive their own parent type
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each type's field resolvers receive their own parent type
 export function createResolvers(deps: ServerDeps): IResolvers<any, GqlContext> {
   const parts = [
     authResolvers(deps),

@@ -74,7 +74,7 @@ function toEnqueueOptions(o: JobOptionsInput | null | undefined, ownerId: string
   return opts;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each type\'s field resolvers receive their own parent type
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each type's field resolvers receive their own parent type
 export function jobsResolvers(deps: ServerDeps): IResolvers<any, GqlContext> {
   const client = deps.fleet.client;
 

@@ -22,7 +22,7 @@ function queueView(q: QueueInfo) {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each type\'s field resolvers receive their own parent type
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each type's field resolvers receive their own parent type
 export function queuesResolvers(deps: ServerDeps): IResolvers<any, GqlContext> {
   const client = deps.fleet.client;
   async function one(name: string) {

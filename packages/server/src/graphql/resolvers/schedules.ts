@@ -88,8 +88,7 @@ function toListFilter(f: SchedulesFilterInput | null | undefined): ListSchedules
   return out;
 }
 
- 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each type\'s field resolvers receive their own parent type
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each type's field resolvers receive their own parent type
 export function schedulesResolvers(deps: ServerDeps): IResolvers<any, GqlContext> {
   const service = new ScheduleService(deps.fleet);
 

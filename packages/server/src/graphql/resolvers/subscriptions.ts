@@ -70,7 +70,7 @@ function jobTicks(bus: JobEventBus, jobId: string, scope: Scope): AsyncIterableI
   return it;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each type\'s field resolvers receive their own parent type
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each type's field resolvers receive their own parent type
 export function subscriptionResolvers(deps: ServerDeps): IResolvers<any, GqlContext> {
   const client = deps.fleet.client;
   return {
