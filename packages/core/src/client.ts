@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from './ids.ts';
 import { backoffSchema, type ResolvedBackoff } from './backoff.ts';
 import { queryPrepared, type Database, type Queryable } from './db/database.ts';
 import { assertSchemaName, channels, DEFAULT_SCHEMA } from './db/identifiers.ts';
@@ -13,7 +13,7 @@ import {
 import { stateEvents, type JobEventBus, type OutcomeRow } from './events.ts';
 import { GroupCommitter } from './group-commit.ts';
 import { JOB_COLUMNS, JOB_STATUSES, jobFromRow, type Job, type JobRow, type JobStatus } from './job.ts';
-import { JobTypeCatalog, type JobTypeInfo } from './job-types/catalog.ts';
+import { JobTypeCatalog, type JobTypeInfo, type ResolvedJobType } from './job-types/catalog.ts';
 import type { JobTypeRegistry } from './job-types/registry.ts';
 import { enqueueJobsSql, findByIdempotencySql } from './sql/enqueue-jobs.ts';
 import * as q from './sql/job-queries.ts';
@@ -102,6 +102,7 @@ interface Inserted {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BULK_EVENT_LIMIT = 1000;
+const NO_OPTIONS = parseEnqueueOptions({});
 const MAX_STATEMENT_ROWS = 5000;
 
 /** The enqueue side and job administration: everything but running jobs. */
@@ -135,9 +136,10 @@ export class JobfleetClient {
   async enqueueMany(specs: EnqueueSpec[], ctx: { tx?: Queryable } = {}): Promise<EnqueuedJob[]> {
     if (!Array.isArray(specs)) throw new InvalidOptionError('enqueueMany expects an array of { type, payload, options }.');
     const rows: InsertRow[] = [];
+    const types = new Map<string, ResolvedJobType | null>();
     for (let i = 0; i < specs.length; i++) {
       try {
-        rows.push(await this.prepare(specs[i] as EnqueueSpec));
+        rows.push(await this.prepare(specs[i] as EnqueueSpec, types));
       } catch (err) {
         if (specs.length > 1 && err instanceof Error && 'details' in err) {
           (err as { message: string }).message = `Job #${i}: ${err.message}`;
@@ -173,13 +175,18 @@ export class JobfleetClient {
     return jobs;
   }
 
-  private async prepare(spec: EnqueueSpec): Promise<InsertRow> {
+  /** Validates one spec and builds its row; `types` caches job types resolved earlier in the same call. */
+  private async prepare(spec: EnqueueSpec, types: Map<string, ResolvedJobType | null>): Promise<InsertRow> {
     if (!spec || typeof spec !== 'object' || typeof spec.type !== 'string' || spec.type.length === 0) {
       throw new InvalidOptionError('Each job needs a "type": the name of a job type.');
     }
-    const resolved = await this.catalog.resolve(spec.type);
+    let resolved = types.get(spec.type);
+    if (resolved === undefined) {
+      resolved = await this.catalog.resolve(spec.type);
+      types.set(spec.type, resolved);
+    }
     if (!resolved) throw new UnknownJobTypeError(spec.type);
-    const options = parseEnqueueOptions(spec.options);
+    const options = spec.options === undefined ? NO_OPTIONS : parseEnqueueOptions(spec.options);
     const payload = spec.payload === undefined ? null : spec.payload;
     const issues = resolved.validate(payload);
     if (issues) throw new PayloadValidationError(spec.type, issues);

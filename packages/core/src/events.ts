@@ -99,6 +99,7 @@ export class EventRelay {
   private scheduled = false;
   private unlisten: Unlisten | null = null;
   private readonly ownPrefix: string;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Database,
@@ -129,7 +130,13 @@ export class EventRelay {
     }
   }
 
-  private async flush(): Promise<void> {
+  /** One flush in flight at a time, so that other processes see this one's events in order. */
+  private flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.send());
+    return this.flushing;
+  }
+
+  private async send(): Promise<void> {
     this.scheduled = false;
     const events = this.pending;
     this.pending = [];

@@ -1,9 +1,11 @@
 /**
  * The dashboard end to end: a real server (real PostgreSQL, example job types, one worker) serving the built
- * dashboard, driven by Debian's Chromium through playwright-core. Screenshots of every page go to docs/screenshots/.
+ * dashboard, driven by Debian's Chromium through playwright-core. Screenshots of every page go to a temporary
+ * folder; `JOBFLEET_SCREENSHOTS_DIR=docs/screenshots` refreshes the committed ones.
  *
  * Locally, without Chromium or PostgreSQL, the suite skips with a printed reason; under CI=true it fails instead.
  */
+import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,7 +23,10 @@ import { buildServer, createAuthService, loadServerConfig, serverMigrations } fr
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = resolve(here, '..');
 const distDir = join(packageDir, 'dist');
-const shotsDir = resolve(packageDir, '../../docs/screenshots');
+/** Where the screenshots go: a temporary folder unless JOBFLEET_SCREENSHOTS_DIR says otherwise, so test runs leave the committed ones alone. */
+const shotsDir = process.env.JOBFLEET_SCREENSHOTS_DIR
+  ? resolve(process.env.JOBFLEET_SCREENSHOTS_DIR)
+  : join(tmpdir(), 'jobfleet-screenshots');
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -297,6 +302,25 @@ describe.runIf(pgAvailable && haveChromium)('dashboard in Chromium', () => {
     await expect.poll(() => page.getByTestId('job-result').textContent()).toContain('thgin doog');
   });
 
+  it('shows a member only what a member may do', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const p = await ctx.newPage();
+    await p.goto(`${base}/`);
+    await p.getByLabel('Email').fill('member@example.com');
+    await p.getByLabel('Password').fill('correct horse battery staple');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await heading(p, 'Overview');
+    await p.getByRole('heading', { name: 'default' }).waitFor();
+    const navLinks = await p.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
+    expect(navLinks).not.toContain('Users');
+    expect(await p.getByRole('button', { name: /^(Pause|Resume) queue/ }).count()).toBe(0);
+    await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs', exact: true }).click();
+    await p.getByText('No job matches these filters.').waitFor(); // members see their own jobs only
+    await p.goto(`${base}/users`);
+    await heading(p, 'Page not found');
+    await ctx.close();
+  });
+
   it('fits a phone and follows the dark colour scheme', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', deviceScaleFactor: 2 });
     const p = await phone.newPage();
@@ -312,6 +336,15 @@ describe.runIf(pgAvailable && haveChromium)('dashboard in Chromium', () => {
     await heading(p, 'Jobs');
     await p.getByRole('table').waitFor();
     await shot('jobs-phone-dark', p);
+    // Cursor pagination: Next, then Previous back to the same first row.
+    const firstRow = () => p.getByRole('table').getByRole('link').first().getAttribute('href');
+    const page1 = await firstRow();
+    await p.getByRole('button', { name: 'Next →' }).click();
+    await p.getByText('Page 2', { exact: true }).waitFor();
+    await expect.poll(firstRow).not.toBe(page1);
+    await p.getByRole('button', { name: '← Previous' }).click();
+    await p.getByText('Page 1', { exact: true }).waitFor();
+    await expect.poll(firstRow).toBe(page1);
     const first = p.getByRole('table').getByRole('link').first();
     await first.click();
     await p.locator('[data-testid="job-status"]').waitFor();

@@ -43,6 +43,7 @@ interface Row {
 export class JobTypeCatalog {
   private cache: { at: number; types: Map<string, JobTypeInfo> } | null = null;
   private loading: Promise<Map<string, JobTypeInfo>> | null = null;
+  private readonly localCache = new Map<string, { payloadSchema: Record<string, unknown> | null; validate: Validate }>();
 
   constructor(
     private readonly db: Queryable,
@@ -57,12 +58,18 @@ export class JobTypeCatalog {
     const local = this.registry?.get(name);
     if (local) {
       const published = (await this.published(false)).get(name);
+      // Converting a zod schema to JSON Schema is costly: do it once per job type, not per job.
+      let fixed = this.localCache.get(name);
+      if (!fixed) {
+        fixed = { payloadSchema: payloadJsonSchema(local), validate: zodValidator(local) };
+        this.localCache.set(name, fixed);
+      }
       return {
         info: {
           name: local.name,
           description: local.description ?? null,
           queue: local.queue ?? 'default',
-          payloadSchema: payloadJsonSchema(local),
+          payloadSchema: fixed.payloadSchema,
           priority: local.priority ?? 0,
           maxAttempts: local.maxAttempts ?? 3,
           backoff: (local.backoff as ResolvedBackoff | undefined) ?? null,
@@ -70,7 +77,7 @@ export class JobTypeCatalog {
           workers: published?.workers ?? 0,
           lastSeenAt: published?.lastSeenAt ?? null,
         },
-        validate: zodValidator(local),
+        validate: fixed.validate,
       };
     }
     let info = (await this.published(false)).get(name);

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../ids.ts';
 import { z } from 'zod';
 import type { JobfleetClient, Scope } from '../client.ts';
 import type { Queryable } from '../db/database.ts';
