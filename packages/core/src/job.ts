@@ -65,7 +65,7 @@ export interface JobRow {
   status: JobStatus;
   payload: unknown;
   priority: number;
-  run_at: Date | string;
+  run_at: Date | string | number;
   attempts: number;
   max_attempts: number;
   backoff: unknown;
@@ -83,14 +83,14 @@ export interface JobRow {
   logs: JobLogLine[] | null;
   worker_id: string | null;
   cancel_requested: boolean;
-  created_at: Date | string;
-  updated_at: Date | string;
-  started_at: Date | string | null;
-  finished_at: Date | string | null;
+  created_at: Date | string | number;
+  updated_at: Date | string | number;
+  started_at: Date | string | number | null;
+  finished_at: Date | string | number | null;
 }
 
-const toDate = (v: Date | string): Date => (v instanceof Date ? v : new Date(v));
-const toDateOrNull = (v: Date | string | null): Date | null => (v == null ? null : toDate(v));
+const toDate = (v: Date | string | number): Date => (v instanceof Date ? v : new Date(v));
+const toDateOrNull = (v: Date | string | number | null): Date | null => (v == null ? null : toDate(v));
 
 export function jobFromRow(r: JobRow): Job {
   return {

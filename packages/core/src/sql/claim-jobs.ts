@@ -28,4 +28,18 @@ SET status = 'RUNNING', attempts = j.attempts + 1, lease_token = $4,
     lease_expires_at = now() + $5 * interval '1 millisecond', worker_id = $6,
     started_at = now(), updated_at = now(), progress = NULL, progress_message = NULL
 WHERE j.id = ANY (ARRAY(SELECT id FROM next))
-RETURNING ${columns.replace(/(^|,\s*)(\w+)/g, '$1j.$2')}`;
+RETURNING ${returning(columns)}`;
+
+const TIMESTAMPS = new Set(['run_at', 'created_at', 'updated_at', 'started_at', 'finished_at']);
+
+/**
+ * Qualifies the columns and returns timestamps as epoch milliseconds: a claim returns hundreds of rows,
+ * and making a Date from a number costs far less than parsing PostgreSQL's timestamp text.
+ */
+function returning(columns: string): string {
+  return columns
+    .split(',')
+    .map((c) => c.trim())
+    .map((c) => (TIMESTAMPS.has(c) ? `(extract(epoch FROM j.${c}) * 1000)::float8 AS ${c}` : `j.${c}`))
+    .join(', ');
+}

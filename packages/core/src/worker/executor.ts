@@ -3,6 +3,7 @@ import { JobCancelledError, JobTimeoutError, PermanentJobError, WorkerShutdownEr
 import type { JobContext, AnyJobType } from '../job-types/define-job.ts';
 import type { Job, JobError, JobLogLine } from '../job.ts';
 import type { Outcome } from './outcome.ts';
+import type { Interrupt } from './interrupt.ts';
 
 export interface ExecutionHooks {
   workerId: string;
@@ -33,7 +34,7 @@ export async function executeJob(
   job: Job,
   token: string,
   jobType: AnyJobType | undefined,
-  controller: AbortController,
+  interrupt: Interrupt,
   hooks: ExecutionHooks,
 ): Promise<Outcome | null> {
   const logs: JobLogLine[] = [];
@@ -52,7 +53,9 @@ export async function executeJob(
       payload = parsed.data;
     }
     const ctx: JobContext = {
-      signal: controller.signal,
+      get signal() {
+        return interrupt.signal;
+      },
       attempt: job.attempts,
       jobId: job.id,
       job,
@@ -68,20 +71,14 @@ export async function executeJob(
       },
       enqueue: hooks.enqueue,
     };
-    const aborted = new Promise<never>((_, reject) => {
-      const onAbort = () => reject(controller.signal.reason);
-      if (controller.signal.aborted) onAbort();
-      else controller.signal.addEventListener('abort', onAbort, { once: true });
-    });
-    aborted.catch(() => {});
     const timeoutMs = job.timeoutMs;
     if (timeoutMs && timeoutMs > 0) {
-      timer = setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs);
+      timer = setTimeout(() => interrupt.abort(new JobTimeoutError(timeoutMs)), timeoutMs);
     }
-    const result = await Promise.race([Promise.resolve().then(() => jobType.handler(payload, ctx)), aborted]);
+    const result = await interrupt.race(Promise.resolve().then(() => jobType.handler(payload, ctx)));
     return { ...base, status: 'COMPLETED', result: result === undefined ? null : result, logs };
   } catch (err) {
-    const reason = controller.signal.aborted ? controller.signal.reason : err;
+    const reason = interrupt.aborted ? interrupt.reason : err;
     if (reason instanceof LeaseLostError) return null;
     if (reason instanceof WorkerShutdownError) return { ...base, status: 'QUEUED', release: true, logs };
     const error = toJobError(reason, job.attempts, hooks.workerId);

@@ -12,6 +12,7 @@ import { progressSql } from '../sql/progress.ts';
 import type { JobfleetClient } from '../client.ts';
 import { executeJob, LeaseLostError, toJobError } from './executor.ts';
 import { encodeOutcome } from './outcome.ts';
+import { Interrupt } from './interrupt.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
 import { RegistryPublisher } from './registry-publisher.ts';
 
@@ -43,7 +44,7 @@ export interface WorkerOptions {
 interface Active {
   job: Job;
   token: string;
-  controller: AbortController;
+  interrupt: Interrupt;
 }
 
 const MAX_CLAIM = 1000;
@@ -222,9 +223,9 @@ export class Worker {
   }
 
   private run(job: Job, token: string): void {
-    const controller = new AbortController();
-    this.running.set(job.id, { job, token, controller });
-    void executeJob(job, token, this.registry.get(job.type), controller, {
+    const interrupt = new Interrupt();
+    this.running.set(job.id, { job, token, interrupt });
+    void executeJob(job, token, this.registry.get(job.type), interrupt, {
       workerId: this.id,
       progress: (j, t, percent, message) => this.reportProgress(j, t, percent, message),
       log: (j, line) => {
@@ -297,7 +298,7 @@ export class Worker {
   }
 
   private cancelLocal(jobId: string): void {
-    this.running.get(jobId)?.controller.abort(new JobCancelledError());
+    this.running.get(jobId)?.interrupt.abort(new JobCancelledError());
   }
 
   private async heartbeat(): Promise<void> {
@@ -319,8 +320,8 @@ export class Worker {
         const asked = new Set(held.map((h) => h.id));
         for (const [id, active] of this.running) {
           if (!asked.has(id)) continue;
-          if (!alive.has(id)) active.controller.abort(new LeaseLostError());
-          else if (alive.get(id)) active.controller.abort(new JobCancelledError());
+          if (!alive.has(id)) active.interrupt.abort(new LeaseLostError());
+          else if (alive.get(id)) active.interrupt.abort(new JobCancelledError());
         }
         this.buffer = this.buffer.filter((b) => !asked.has(b.job.id) || alive.has(b.job.id));
       }
@@ -356,7 +357,7 @@ export class Worker {
           resolve();
         };
       });
-      for (const a of this.running.values()) a.controller.abort(new WorkerShutdownError());
+      for (const a of this.running.values()) a.interrupt.abort(new WorkerShutdownError());
       // Aborted attempts settle on the next turn; their hand-backs join the writer's queue.
       while (this.running.size > 0) await new Promise((r) => setTimeout(r, 5));
     }
