@@ -1,4 +1,12 @@
-import { discoverJobTypes, Jobfleet, scheduleTickJob, type AnyJobType, type Migration } from '@jobfleet/core';
+import {
+  discoverJobTypes,
+  discoverSchedules,
+  Jobfleet,
+  scheduleTickJob,
+  syncSchedules,
+  type AnyJobType,
+  type Migration,
+} from '@jobfleet/core';
 import { exampleJobTypes } from '@jobfleet/examples';
 import { isEmbedded, type CliConfig } from './config.ts';
 import { acquireEmbeddedLock, type EmbeddedLock } from './embedded-lock.ts';
@@ -35,6 +43,23 @@ export async function loadJobTypes(config: CliConfig): Promise<AnyJobType[]> {
     throw new CliError(`no job types found in ${config.jobsDir}: export values made with defineJob().`);
   const names = new Set(discovered.map((t) => t.name));
   return [...exampleJobTypes.filter((t) => !names.has(t.name)), ...discovered];
+}
+
+/**
+ * Syncs the schedules declared with defineSchedule() in the jobs folder (created, updated, and removed
+ * when no longer declared). Without a jobs folder it does nothing, so that a process started without
+ * the code never deletes schedules another process declared. Returns how many are declared.
+ */
+export async function syncDeclaredSchedules(config: CliConfig, fleet: Jobfleet): Promise<number> {
+  if (!config.jobsDir) return 0;
+  let declared;
+  try {
+    declared = await discoverSchedules(config.jobsDir);
+  } catch (err) {
+    throw new CliError(`cannot load schedules from ${config.jobsDir}: ${describeError(err)}`);
+  }
+  await syncSchedules(fleet, declared);
+  return declared.length;
 }
 
 export async function openFleet(config: CliConfig, opts: OpenFleetOptions): Promise<OpenedFleet> {

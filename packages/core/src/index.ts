@@ -17,7 +17,7 @@ export {
   type JobTypeConfig,
 } from './job-types/define-job.ts';
 export { JobTypeRegistry, payloadJsonSchema } from './job-types/registry.ts';
-export { discoverJobTypes } from './job-types/discover.ts';
+export { discoverJobTypes, discoverSchedules } from './job-types/discover.ts';
 export { JobTypeCatalog, type JobTypeInfo } from './job-types/catalog.ts';
 export {
   JobfleetClient,

@@ -1,11 +1,42 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { backoffDelay, defineJob, discoverJobTypes, JobTypeRegistry, payloadJsonSchema } from '../src/index.ts';
+import {
+  backoffDelay,
+  defineJob,
+  discoverJobTypes,
+  discoverSchedules,
+  Jobfleet,
+  JobTypeRegistry,
+  payloadJsonSchema,
+  ScheduleService,
+  syncSchedules,
+} from '../src/index.ts';
 
 describe('job types', () => {
   it('discovers every job type exported from a folder, recursively, skipping test files', async () => {
     const types = await discoverJobTypes(new URL('./fixtures/jobs-folder', import.meta.url).pathname);
     expect(types.map((t) => t.name).sort()).toEqual(['greet', 'one', 'three', 'two']);
+  });
+
+  it('discovers schedules declared next to the job types, and syncs them at start-up', async () => {
+    const folder = new URL('./fixtures/jobs-folder', import.meta.url).pathname;
+    const schedules = await discoverSchedules(folder);
+    expect(schedules.map((s) => s.name)).toEqual(['greet-every-morning']);
+    const fleet = await Jobfleet.open({ memory: true, jobTypes: await discoverJobTypes(folder) });
+    try {
+      await syncSchedules(fleet, schedules);
+      const { schedules: stored } = await new ScheduleService(fleet).list();
+      expect(stored).toHaveLength(1);
+      expect(stored[0]).toMatchObject({
+        name: 'greet-every-morning',
+        jobType: 'greet',
+        timezone: 'Europe/Berlin',
+        source: 'code',
+      });
+      expect(stored[0]!.nextRun).toBeInstanceOf(Date);
+    } finally {
+      await fleet.close();
+    }
   });
 
   it('says clearly when the folder does not exist', async () => {

@@ -99,7 +99,12 @@ async function startParts(
 ): Promise<void> {
   const { fleet } = opened;
   if (parts.maintenance) fleet.createMaintenance().start();
-  if (role === 'start') fleet.createScheduler().start();
+  if (role === 'start') {
+    const { syncDeclaredSchedules } = await import('../context.ts');
+    const declared = await syncDeclaredSchedules(config, fleet);
+    if (declared) log.info(`synced ${declared} schedule(s) declared in ${config.jobsDir}.`);
+    fleet.createScheduler().start();
+  }
 
   if (parts.worker) {
     const worker = fleet.createWorker({

@@ -228,6 +228,9 @@ export async function runScheduler(config: CliConfig, opts: { intervalMs?: numbe
     onError: (err: Error, context: string) => log.error(`${context} failed`, err),
   });
   try {
+    const { syncDeclaredSchedules } = await import('../context.ts');
+    const declared = await syncDeclaredSchedules(config, opened.fleet);
+    if (declared) log.info(`synced ${declared} schedule(s) declared in ${config.jobsDir}.`);
     opened.fleet.createScheduler(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}).start();
   } catch (err) {
     await opened.close().catch(() => {});
