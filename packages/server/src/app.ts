@@ -75,6 +75,32 @@ const AUTH_PATHS = /^\/(?:api|graphql|metrics)(?:[/?]|$)/;
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { fleet, auth, config } = deps;
+  const cspDirectives: Record<string, string[] | null> = {
+    'default-src': ["'self'"],
+    'script-src': ["'self'"],
+    'style-src': ["'self'", "'unsafe-inline'"],
+    'img-src': ["'self'", 'data:', 'blob:'],
+    'font-src': ["'self'", 'data:'],
+    'connect-src': ["'self'"],
+    'object-src': ["'none'"],
+    'frame-ancestors': ["'none'"],
+    'base-uri': ["'self'"],
+    'form-action': ["'self'"],
+    'upgrade-insecure-requests': config.secureCookies ? [] : null,
+  };
+  // The router answers a few requests before any hook runs (a bad URL): they get the same headers as helmet's.
+  const routerErrorHeaders: Record<string, string> = {
+    'content-security-policy': Object.entries(cspDirectives)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, ...(v as string[])].join(' '))
+      .join(';'),
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'SAMEORIGIN',
+    ...(config.secureCookies ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
+  };
   const options: FastifyServerOptions = {
     bodyLimit: config.bodyLimit,
     genReqId: (req) => {
@@ -85,6 +111,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     trustProxy: (config.trustProxy ?? false) as FastifyServerOptions['trustProxy'],
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // The router's own refusals (bad percent-encoding, over-long path parameter) in the API's error shape.
+    frameworkErrors: (err, request, reply) => {
+      reply.headers(routerErrorHeaders);
+      sendError(err, request, reply);
+    },
   };
   const app = (deps.logger
     ? Fastify({ ...options, loggerInstance: deps.logger })
@@ -93,6 +124,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         logger: { level: process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
       })) as unknown as FastifyInstance;
 
+  // Bodies are JSON only. Fastify also parses text/plain by default: a "simple" content type that a
+  // cross-site page can send without a CORS preflight. Refused (415) like any other non-JSON body.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompilers());
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.decorateRequest('principal', null);
@@ -116,22 +150,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => metrics.close());
 
   await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: true,
-      directives: {
-        'default-src': ["'self'"],
-        'script-src': ["'self'"],
-        'style-src': ["'self'", "'unsafe-inline'"],
-        'img-src': ["'self'", 'data:', 'blob:'],
-        'font-src': ["'self'", 'data:'],
-        'connect-src': ["'self'"],
-        'object-src': ["'none'"],
-        'frame-ancestors': ["'none'"],
-        'base-uri': ["'self'"],
-        'form-action': ["'self'"],
-        'upgrade-insecure-requests': config.secureCookies ? [] : null,
-      },
-    },
+    contentSecurityPolicy: { useDefaults: true, directives: cspDirectives },
     crossOriginEmbedderPolicy: false,
     hsts: config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
   });

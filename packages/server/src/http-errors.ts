@@ -42,6 +42,19 @@ const DB_DOWN_CODES = new Set([
 const DB_DOWN_MESSAGES =
   /connection terminated|timeout exceeded when trying to connect|Connection terminated unexpectedly|PGlite is closed|Client has encountered a connection error|Cannot use a pool after calling end/i;
 
+/**
+ * PostgreSQL refused a value the request carried: a "data exception" (SQLSTATE class 22: a NUL character
+ * or an unpaired surrogate in text or JSON, a date out of range, a number out of range...) or a program
+ * limit (54000, e.g. a value too large for an index). The caller's fault, not the server's: 400.
+ */
+export function isRejectedValue(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(?:22[0-9A-Z]{3}|54000)$/.test(code);
+}
+
+export const REJECTED_VALUE_MESSAGE =
+  'A value in the request cannot be stored or compared: text must not contain NUL characters or unpaired surrogates, and dates and numbers must be within range.';
+
 export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; errors?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
@@ -98,6 +111,18 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
       body: { error: { code: 'VALIDATION_FAILED', message: `Invalid request: ${summary}`, details: { issues } } },
     };
   }
+  if (isRejectedValue(err)) {
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: REJECTED_VALUE_MESSAGE,
+          details: { issues: [{ path: 'request', message: REJECTED_VALUE_MESSAGE }] },
+        },
+      },
+    };
+  }
   if (isDatabaseUnavailable(err)) {
     return {
       status: 503,
@@ -120,6 +145,16 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
         return {
           status: 413,
           body: { error: { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.', details: null } },
+        };
+      case 'FST_ERR_BAD_URL':
+        return {
+          status: 400,
+          body: { error: { code: 'BAD_URL', message: 'The URL is not valid (bad percent-encoding).', details: null } },
+        };
+      case 'FST_ERR_MAX_PARAM_LENGTH':
+        return {
+          status: 414,
+          body: { error: { code: 'URI_TOO_LONG', message: 'A path parameter of the URL is too long.', details: null } },
         };
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return {

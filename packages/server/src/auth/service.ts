@@ -290,6 +290,15 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
     if (!hasScope(by, 'admin')) throw forbidden('Only administrators may do this.');
   };
 
+  /**
+   * API keys are managed from a signed-in session (or with an admin key): a leaked key must not be able to
+   * mint more keys that outlive its own revocation, nor revoke its owner's other keys. It may revoke itself.
+   */
+  const requireKeyManager = (by: Principal, revoking?: string) => {
+    if (by.via !== 'api-key' || hasScope(by, 'admin') || (revoking !== undefined && revoking === by.apiKeyId)) return;
+    throw forbidden('An API key cannot create or revoke other API keys; sign in to manage them.');
+  };
+
   const service: AuthService = {
     async register(input) {
       if (!config.openRegistration)
@@ -433,6 +442,7 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
     },
 
     async createApiKey(by, input) {
+      requireKeyManager(by);
       const name = typeof input.name === 'string' ? input.name.trim() : '';
       if (name.length < 1 || name.length > 100) throw invalid('name', 'must be 1 to 100 characters');
       if (!Array.isArray(input.scopes) || input.scopes.length === 0) throw invalid('scopes', 'give at least one scope');
@@ -466,6 +476,7 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
     },
 
     async revokeApiKey(by, id) {
+      requireKeyManager(by, id);
       const notFound = new ApiError(404, 'API_KEY_NOT_FOUND', `No API key with id "${id}".`);
       if (!UUID.test(id)) throw notFound;
       const admin = hasScope(by, 'admin');

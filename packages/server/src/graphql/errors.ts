@@ -8,7 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { GraphQLError, type ExecutionResult } from './graphql-js.ts';
 import type { MercuriusContext } from 'mercurius';
 import { ApiError } from '../contracts.ts';
-import { isDatabaseUnavailable } from '../http-errors.ts';
+import { isDatabaseUnavailable, isRejectedValue, REJECTED_VALUE_MESSAGE } from '../http-errors.ts';
 
 export interface SafeError {
   code: string;
@@ -114,6 +114,7 @@ export function classify(err: unknown, log?: FastifyBaseLogger): SafeError {
   }
   const fw = err instanceof Error ? fromFrameworkError(err) : null;
   if (fw) return fw;
+  if (isRejectedValue(err)) return { code: 'VALIDATION_FAILED', message: REJECTED_VALUE_MESSAGE, status: 400 };
   if (isDatabaseUnavailable(err)) {
     log?.error({ err }, 'GraphQL request failed: database unavailable');
     return { code: 'DATABASE_UNAVAILABLE', message: 'The database is unreachable; try again shortly.', status: 503 };

@@ -39,6 +39,8 @@ export const authRoutes: FastifyPluginAsync<ServerDeps> = async (app, { auth, co
   const cookieBase = { httpOnly: true, sameSite: 'lax' as const, secure: config.secureCookies };
 
   function setSession(reply: FastifyReply, s: TokenPair & { user: User }) {
+    // The body carries the tokens: no cache (browser, proxy) may keep it.
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     reply.setCookie(ACCESS_COOKIE, s.token, { ...cookieBase, path: '/', maxAge: config.accessTokenTtl });
     reply.setCookie(REFRESH_COOKIE, s.refreshToken, { ...cookieBase, path: '/api/v1/auth', maxAge: config.refreshTokenTtl });
   }

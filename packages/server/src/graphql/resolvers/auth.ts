@@ -44,6 +44,8 @@ function setCookie(reply: FastifyReply, secure: boolean, name: string, value: st
 /** The same session cookies as the REST login: the access token for every path, the refresh token for /api/v1/auth. */
 function setSessionCookies(reply: FastifyReply, deps: ServerDeps, s: { token: string; refreshToken: string }): void {
   const { secureCookies, accessTokenTtl, refreshTokenTtl } = deps.config;
+  // The response carries the tokens: no cache may keep it.
+  reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
   setCookie(reply, secureCookies, TOKEN_COOKIE, s.token, '/', accessTokenTtl);
   setCookie(reply, secureCookies, REFRESH_COOKIE, s.refreshToken, REFRESH_COOKIE_PATH, refreshTokenTtl);
 }
