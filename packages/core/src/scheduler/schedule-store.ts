@@ -15,8 +15,8 @@ export type ScheduleSource = 'api' | 'code';
 /** Enqueue options a schedule passes to each job; ownerId, scheduleId and the rest are set by the scheduler. */
 export type ScheduleJobOptions = Pick<EnqueueOptions, 'queue' | 'priority' | 'maxAttempts' | 'backoff' | 'timeout' | 'metadata'>;
 
-export interface Schedule {
-  id: string;
+/** The validated columns of a schedule definition. */
+interface Definition {
   name: string;
   description: string | null;
   cron: string;
@@ -28,6 +28,10 @@ export interface Schedule {
   overlap: OverlapPolicy;
   missedRuns: MissedRunPolicy;
   maxCatchUp: number;
+}
+
+export interface Schedule extends Definition {
+  id: string;
   lastRun: Date | null;
   nextRun: Date | null;
   /** Why the last attempt to fire failed; null after a success. */
@@ -165,21 +169,6 @@ function parseShape<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
     `Invalid ${what}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`,
     { issues },
   );
-}
-
-/** The validated columns of a schedule definition. */
-interface Definition {
-  name: string;
-  description: string | null;
-  cron: string;
-  timezone: string;
-  jobType: string;
-  payload: unknown;
-  options: ScheduleJobOptions;
-  isActive: boolean;
-  overlap: OverlapPolicy;
-  missedRuns: MissedRunPolicy;
-  maxCatchUp: number;
 }
 
 /** Schedules in the database, with validation; scoped reads and writes. ScheduleService is the façade over it. */
