@@ -84,6 +84,8 @@ export class Worker {
   private readonly unlisteners: (Unlisten | (() => void))[] = [];
   private readonly progressAt = new Map<string, number>();
   private claimFailures = 0;
+  /** Counts wake-ups, so a claim can tell whether one arrived while it was in flight. */
+  private wakes = 0;
   private processed = 0;
 
   constructor(opts: WorkerOptions) {
@@ -165,6 +167,7 @@ export class Worker {
 
   /** New work may be ready. */
   wake(): void {
+    this.wakes++;
     this.dry = false;
     this.fill();
   }
@@ -180,6 +183,7 @@ export class Worker {
 
   private async claim(want: number): Promise<void> {
     const token = randomUUID();
+    const wakesBefore = this.wakes;
     try {
       const { rows } = await queryPrepared<JobRow>(this.db, `jf_claim_${this.schema}`, this.claimSql, [
         this.queues,
@@ -190,7 +194,9 @@ export class Worker {
         this.id,
       ]);
       this.claimFailures = 0;
-      if (rows.length < want) this.dry = true;
+      // A short claim means the queue looked empty, unless a wake-up came in while it ran:
+      // that job may have been committed after the claim's snapshot, so claim again at once.
+      if (rows.length < want && this.wakes === wakesBefore) this.dry = true;
       if (rows.length) {
         // The claim returns rows in key order: run them most urgent first, oldest first.
         const jobs = rows

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { PgDatabase } from '@jobfleet/core';
+import type { Backend, SessionResources } from './types.ts';
+
+export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_HOST = process.env.BENCH_REDIS_HOST ?? '127.0.0.1';
+export const REDIS_PORT = Number(process.env.BENCH_REDIS_PORT ?? 6379);
+/** The Redis logical database the BullMQ sessions use; it is flushed before each one. */
+export const REDIS_DB = Number(process.env.BENCH_REDIS_DB ?? 9);
+
+export interface Prepared {
+  res: Omit<SessionResources, 'onJob'>;
+  cleanup: () => Promise<void>;
+}
+
+function dbUrl(name: string): string {
+  const u = new URL(PG_ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function withAdmin<T>(fn: (db: PgDatabase) => Promise<T>): Promise<T> {
+  const db = new PgDatabase({ connectionString: PG_ADMIN_URL, max: 1 });
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** A fresh database (`bench_<system>_<rand>`, dropped after) or a flushed Redis DB. */
+export async function prepare(backend: Backend, systemId: string): Promise<Prepared> {
+  if (backend === 'postgresql') {
+    const name = `bench_${systemId.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+    await withAdmin((db) => db.query(`CREATE DATABASE ${name}`));
+    return {
+      res: { databaseUrl: dbUrl(name) },
+      cleanup: () => withAdmin((db) => db.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+    };
+  }
+  if (backend === 'redis') {
+    const flush = async (): Promise<void> => {
+      const r = new Redis({ host: REDIS_HOST, port: REDIS_PORT, db: REDIS_DB, lazyConnect: true });
+      await r.connect();
+      await r.flushdb();
+      await r.quit();
+    };
+    await flush();
+    return { res: { redis: { host: REDIS_HOST, port: REDIS_PORT, db: REDIS_DB } }, cleanup: flush };
+  }
+  return { res: {}, cleanup: async () => {} };
+}
+
+/** PostgreSQL server version, for the report. */
+export async function postgresVersion(): Promise<string> {
+  try {
+    return await withAdmin(async (db) => (await db.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?');
+  } catch {
+    return 'unavailable';
+  }
+}
+
+export async function redisVersion(): Promise<string> {
+  try {
+    const r = new Redis({ host: REDIS_HOST, port: REDIS_PORT, lazyConnect: true, maxRetriesPerRequest: 1 });
+    await r.connect();
+    const info = await r.info('server');
+    await r.quit();
+    return /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
+  } catch {
+    return 'unavailable';
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Drops databases that killed sessions left behind (named like ours: bench_<system>_<8 hex>). */
+export async function dropLeftoverDatabases(): Promise<string[]> {
+  return withAdmin(async (db) => {
+    const { rows } = await db.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname ~ '^bench_[a-z0-9_]+_[0-9a-f]{8}$'`);
+    for (const r of rows) await db.query(`DROP DATABASE IF EXISTS ${r.datname} WITH (FORCE)`);
+    return rows.map((r) => r.datname);
+  });
+}

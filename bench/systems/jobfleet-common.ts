@@ -1,0 +1,74 @@
+import { Jobfleet, defineJob, type Worker } from '@jobfleet/core';
+import type { BenchPayload, SessionResources } from '../types.ts';
+
+export const JOB = 'bench_noop';
+export const JOBFLEET_WORKER = { concurrency: 24, prefetch: 500 } as const;
+export const JOBFLEET_POOL = 8;
+/** Rows per enqueueMany call (the client splits into 5,000-row statements inside one transaction). */
+export const JOBFLEET_CHUNK = 10_000;
+
+/** The Jobfleet session shared by the PostgreSQL and PGlite variants. */
+export class JobfleetSession {
+  fleet: Jobfleet | null = null;
+  worker: Worker | null = null;
+
+  async open(res: SessionResources, opts: { memory?: boolean; relayEvents?: boolean }): Promise<void> {
+    const onJob = res.onJob;
+    const noop = defineJob({
+      name: JOB,
+      description: 'Benchmark no-op: reports its payload to the harness and returns null.',
+      handler: (payload: unknown) => {
+        onJob(payload);
+        return null;
+      },
+    });
+    this.fleet = await Jobfleet.open({
+      ...(opts.memory ? { memory: true } : { databaseUrl: res.databaseUrl, poolSize: JOBFLEET_POOL }),
+      ...(opts.relayEvents === undefined ? {} : { relayEvents: opts.relayEvents }),
+      jobTypes: [noop],
+    });
+  }
+
+  private get f(): Jobfleet {
+    if (!this.fleet) throw new Error('Jobfleet session is not open.');
+    return this.fleet;
+  }
+
+  async enqueueBulk(from: number, n: number): Promise<void> {
+    for (let s = 0; s < n; s += JOBFLEET_CHUNK) {
+      const len = Math.min(JOBFLEET_CHUNK, n - s);
+      await this.f.client.enqueueMany(Array.from({ length: len }, (_, k) => ({ type: JOB, payload: { i: from + s + k } })));
+    }
+  }
+
+  async analyze(): Promise<void> {
+    await this.f.db.query('ANALYZE');
+  }
+
+  async startWorkers(concurrency: number): Promise<void> {
+    this.worker = this.f.createWorker({ concurrency, prefetch: JOBFLEET_WORKER.prefetch });
+    await this.worker.start();
+  }
+
+  async remaining(): Promise<number> {
+    const { rows } = await this.f.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${this.f.schema}.jobs WHERE status IN ('QUEUED','SCHEDULED','FAILED','RUNNING')`,
+    );
+    return rows[0]?.n ?? -1;
+  }
+
+  async completed(): Promise<number> {
+    const { rows } = await this.f.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.f.schema}.jobs WHERE status = 'COMPLETED'`);
+    return rows[0]?.n ?? -1;
+  }
+
+  async latencyProbe(payload: BenchPayload): Promise<void> {
+    await this.f.client.enqueue(JOB, payload);
+  }
+
+  async close(): Promise<void> {
+    await this.fleet?.close({ graceMs: 2000 });
+    this.fleet = null;
+    this.worker = null;
+  }
+}
