@@ -26,7 +26,16 @@ export class PgDatabase implements Database {
   constructor(opts: PgDatabaseOptions) {
     this.connectionString = opts.connectionString;
     this.ownsPool = !opts.pool;
-    this.pool = opts.pool ?? new pg.Pool({ connectionString: opts.connectionString, max: opts.max ?? 10 });
+    // Keep-alive and a connect timeout turn a silent network partition into errors (and 503s) within
+    // seconds, instead of requests hanging until the operating system's TCP timeout.
+    this.pool =
+      opts.pool ??
+      new pg.Pool({
+        connectionString: opts.connectionString,
+        max: opts.max ?? 10,
+        keepAlive: true,
+        connectionTimeoutMillis: 15_000,
+      });
     this.onError = opts.onError ?? (() => {});
     // An idle client that errors (server restart) must not crash the process.
     this.pool.on('error', (err) => this.onError(err));
@@ -104,7 +113,7 @@ export class PgDatabase implements Database {
 
   private async connectListener(): Promise<void> {
     const client = this.connectionString
-      ? new pg.Client({ connectionString: this.connectionString })
+      ? new pg.Client({ connectionString: this.connectionString, keepAlive: true, connectionTimeoutMillis: 15_000 })
       : new pg.Client(poolConnectionOptions(this.pool));
     client.on('notification', (msg) => {
       const set = this.listeners.get(msg.channel);
