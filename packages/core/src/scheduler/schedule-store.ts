@@ -231,23 +231,7 @@ export class ScheduleStore {
            overlap, missed_runs, max_catch_up, next_run, owner_id, source)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
          RETURNING ${SCHEDULE_COLUMNS}`,
-        [
-          uuidv7(),
-          def.name,
-          def.description,
-          def.cron,
-          def.timezone,
-          def.jobType,
-          JSON.stringify(def.payload),
-          JSON.stringify(def.options),
-          def.isActive,
-          def.overlap,
-          def.missedRuns,
-          def.maxCatchUp,
-          next?.toISOString() ?? null,
-          ownerId,
-          source,
-        ],
+        [uuidv7(), ...definitionValues(def), next?.toISOString() ?? null, ownerId, source],
       );
       return scheduleFromRow(rows[0] as ScheduleRow);
     } catch (err) {
@@ -353,23 +337,7 @@ export class ScheduleStore {
              next_run = CASE WHEN $13::boolean THEN $14::timestamptz ELSE next_run END,
              last_error = NULL, last_error_at = NULL, updated_at = now()
            WHERE id = $1 AND updated_at::text = $15 RETURNING ${SCHEDULE_COLUMNS}`,
-          [
-            id,
-            def.name,
-            def.description,
-            def.cron,
-            def.timezone,
-            def.jobType,
-            JSON.stringify(def.payload),
-            JSON.stringify(def.options),
-            def.isActive,
-            def.overlap,
-            def.missedRuns,
-            def.maxCatchUp,
-            restart,
-            next?.toISOString() ?? null,
-            found[0].version,
-          ],
+          [id, ...definitionValues(def), restart, next?.toISOString() ?? null, found[0].version],
         );
         if (rows[0]) return scheduleFromRow(rows[0]);
       } catch (err) {
@@ -404,4 +372,21 @@ function pickCron(cron: string | undefined, schedule: string | undefined): strin
 
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
+}
+
+/** A definition's columns as statement parameters, in the order both INSERT and UPDATE bind them ($2–$12). */
+function definitionValues(def: Definition): unknown[] {
+  return [
+    def.name,
+    def.description,
+    def.cron,
+    def.timezone,
+    def.jobType,
+    JSON.stringify(def.payload),
+    JSON.stringify(def.options),
+    def.isActive,
+    def.overlap,
+    def.missedRuns,
+    def.maxCatchUp,
+  ];
 }
