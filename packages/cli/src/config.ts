@@ -15,11 +15,16 @@
  * | `JOBFLEET_SHUTDOWN_GRACE_MS`| `--grace-ms <ms>`       | `10000`                      | On SIGTERM, how long running jobs may take to finish           |
  * | `JOBFLEET_ADMIN_EMAIL`      |                         | (the server's default)       | Email of the admin created on first start                       |
  * | `LOG_LEVEL`                 | `--log-level <level>`   | `info`                       | fatal, error, warn, info, debug, trace or silent               |
+ * | `JOBFLEET_DISPATCH`         | `--dispatch <kind>`     | `postgres`                   | How workers learn of jobs: `postgres` or `rabbitmq`            |
+ * | `AMQP_URL`                  | `--amqp-url <url>`      | `amqp://guest:guest@127.0.0.1:5672` | RabbitMQ, with `rabbitmq` dispatch                      |
+ * | `JOBFLEET_AMQP_PREFIX`      |                         | `jobfleet`                   | First part of RabbitMQ exchange and queue names                 |
+ * | `JOBFLEET_AMQP_QUORUM`      |                         | `false`                      | Quorum queues instead of classic priority queues                |
  *
  * The server reads its own settings (registration, token lifetimes, CORS, …) from the environment
  * through `loadServerConfig(process.env)` in @jobfleet/server.
  */
 import path from 'node:path';
+import { dispatchFromEnv, type DispatchConfig } from '@jobfleet/core';
 import { sanitize, UsageError } from './errors.ts';
 
 export { sanitize };
@@ -39,6 +44,7 @@ export interface CliConfig {
   graceMs: number;
   adminEmail: string | undefined;
   logLevel: LogLevel;
+  dispatch: DispatchConfig;
 }
 
 /** Flags as commander hands them over (strings, before validation). */
@@ -53,6 +59,8 @@ export interface ConfigFlags {
   jobs?: string;
   graceMs?: string;
   logLevel?: string;
+  dispatch?: string;
+  amqpUrl?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -108,6 +116,25 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Cli
   const jobs = pick(flags.jobs, 'jobsDir');
   const dataDir = pick(flags.dataDir, 'dataDir');
 
+  const dispatchKind = pick(flags.dispatch, 'dispatch');
+  const amqpUrl = pick(flags.amqpUrl, 'amqpUrl');
+  const kind = dispatchKind.value?.trim().toLowerCase();
+  if (kind !== undefined && kind !== 'postgres' && kind !== 'rabbitmq')
+    throw new UsageError(`${dispatchKind.source} must be postgres or rabbitmq, not "${clip(dispatchKind.value as string)}".`);
+  if (amqpUrl.value !== undefined && !/^amqps?:\/\/[^\s]+$/.test(amqpUrl.value.trim()))
+    throw new UsageError(`${amqpUrl.source} must be an amqp:// or amqps:// URL.`);
+  let dispatch: DispatchConfig;
+  try {
+    dispatch = dispatchFromEnv({ ...env, JOBFLEET_DISPATCH: kind, AMQP_URL: amqpUrl.value });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (dispatch.kind === 'rabbitmq' && db.value === undefined) {
+    throw new UsageError(
+      `${dispatchKind.source}=rabbitmq needs a shared PostgreSQL (DATABASE_URL): the embedded database serves one process.`,
+    );
+  }
+
   return {
     databaseUrl: db.value,
     dataDir: path.resolve(dataDir.value ?? '.jobfleet'),
@@ -120,6 +147,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Cli
     graceMs: integer(pick(flags.graceMs, 'graceMs'), 10_000, 0, 3_600_000),
     adminEmail: nonEmpty(env.JOBFLEET_ADMIN_EMAIL),
     logLevel: logLevel as LogLevel,
+    dispatch,
   };
 }
 
@@ -134,6 +162,8 @@ const ENV_NAMES: Record<string, string> = {
   jobsDir: 'JOBFLEET_JOBS_DIR',
   graceMs: 'JOBFLEET_SHUTDOWN_GRACE_MS',
   logLevel: 'LOG_LEVEL',
+  dispatch: 'JOBFLEET_DISPATCH',
+  amqpUrl: 'AMQP_URL',
 };
 
 function kebab(name: string): string {

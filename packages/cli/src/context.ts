@@ -77,6 +77,7 @@ export async function openFleet(config: CliConfig, opts: OpenFleetOptions): Prom
       jobTypes,
       migrations,
       migrate: opts.migrate ?? true,
+      dispatch: config.dispatch,
       ...(opts.onError ? { onError: opts.onError } : {}),
     });
   } catch (err) {

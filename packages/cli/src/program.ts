@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { changeJob, enqueue, getJob, listJobs, listJobTypes, type EnqueueFlags, type ListFlags } from './commands/jobs.ts';
+import { runDispatch } from './commands/dispatch.ts';
 import { runMigrate, runRole, type Role } from './commands/roles.ts';
 import { registerScheduleCommands, registerSchedulerCommand } from './commands/schedules.ts';
 import { createUser, listUsers, setDisabled, type CreateUserFlags } from './commands/users.ts';
@@ -22,6 +23,8 @@ Environment (flags override):
   JOBFLEET_QUEUES        queues a worker serves (default: those of its job types)
   JOBFLEET_JOBS_DIR      folder of modules exporting more job types
   LOG_LEVEL              fatal, error, warn, info, debug, trace or silent (default info)
+  JOBFLEET_DISPATCH      postgres (default) or rabbitmq: how workers learn of jobs
+  AMQP_URL               RabbitMQ URL for rabbitmq dispatch (default amqp://guest:guest@127.0.0.1:5672)
 
 Examples:
   jobfleet start                                   everything in one process, embedded database
@@ -64,6 +67,8 @@ export function buildProgram(): Command {
       cmd.option('--queues <a,b>', 'queues to serve (env JOBFLEET_QUEUES, default: those of the job types)');
     }
     cmd.option('--jobs <folder>', 'folder of modules exporting job types, added to the examples (env JOBFLEET_JOBS_DIR)');
+    cmd.option('--dispatch <kind>', 'postgres|rabbitmq: how workers learn of jobs (env JOBFLEET_DISPATCH, default postgres)');
+    cmd.option('--amqp-url <url>', 'RabbitMQ URL for rabbitmq dispatch (env AMQP_URL)');
     cmd.option(
       '--grace-ms <ms>',
       'on SIGTERM, how long running jobs may take to finish (env JOBFLEET_SHUTDOWN_GRACE_MS, default 10000)',
@@ -85,6 +90,15 @@ export function buildProgram(): Command {
     .action(async (_opts, c: Command) => {
       const { config, json } = settings(c);
       await runMigrate(config, json);
+    });
+
+  program
+    .command('dispatch')
+    .description('show or switch how jobs reach workers: status, rabbitmq (outbox on, backlog queued) or postgres (outbox off)')
+    .argument('[action]', 'status | rabbitmq | postgres', 'status')
+    .action(async (action: string, _opts, c: Command) => {
+      const { config, json } = settings(c);
+      await runDispatch(config, action, json);
     });
 
   // -------------------------------------------------------------- users

@@ -2,8 +2,9 @@
  * Operations on a real PostgreSQL through DATABASE_URL: migrate, users, enqueue, jobs, job types,
  * and the worker role processing what was enqueued. Each command is the real CLI in a child process.
  */
-import { Jobfleet } from '@jobfleet/core';
+import { Jobfleet, RabbitTopology } from '@jobfleet/core';
 import { createTestDatabase, pgAvailable, waitFor, type TestDatabase } from '@jobfleet/core/testing';
+import { AMQP_URL, amqpAvailable, deleteBrokerTopology } from '@jobfleet/core/testing/rabbitmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { JobfleetHttpClient } from '@jobfleet/client';
@@ -37,6 +38,18 @@ describe.runIf(pgAvailable)('jobfleet operations on PostgreSQL', () => {
     expect(await ok(['migrate'])).toMatch(/up to date/);
     const again = await okJson<{ applied: string[] }>(['migrate']);
     expect(again.applied).toEqual([]);
+  }, 120_000);
+
+  it('shows and switches dispatch: rabbitmq queues the backlog in the outbox, postgres empties it', async () => {
+    expect(await okJson(['dispatch'])).toEqual({ dispatch: 'postgres', outbox: { enabled: false, due: 0, later: 0 } });
+    await ok(['enqueue', 'noop', 'null']);
+    expect(await ok(['dispatch', 'rabbitmq'])).toMatch(/RabbitMQ dispatch is on: 1 waiting job\(s\) queued/);
+    expect(await ok(['dispatch', 'status'])).toMatch(/dispatch: rabbitmq \(outbox: 1 due, 0 later\)/);
+    expect(await ok(['dispatch', 'postgres'])).toMatch(/PostgreSQL dispatch is on/);
+    expect(await okJson(['dispatch'])).toEqual({ dispatch: 'postgres', outbox: { enabled: false, due: 0, later: 0 } });
+    const bad = await runCli(['dispatch', 'kafka'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown dispatch action "kafka": use status, rabbitmq or postgres/);
   }, 120_000);
 
   it('creates, lists, disables and enables users', async () => {
@@ -210,4 +223,31 @@ describe.runIf(pgAvailable)('jobfleet operations on PostgreSQL', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/cannot connect to the database/);
   }, 180_000);
+
+  it.runIf(amqpAvailable)(
+    'runs a worker with RabbitMQ dispatch: jobs submitted by the CLI reach it through the broker',
+    async () => {
+      const amqpEnv = { ...env, JOBFLEET_DISPATCH: 'rabbitmq', AMQP_URL, JOBFLEET_AMQP_PREFIX: db.name };
+      const worker = startCli(['worker', '--queues', 'default', '--concurrency', '4'], amqpEnv);
+      try {
+        await worker.waitForOutput(/Jobfleet worker running/);
+        expect(await ok(['dispatch', 'status'])).toMatch(/dispatch: rabbitmq/);
+        const job = await okJson<{ id: string }>(['enqueue', 'reverse_string', '"broker"']);
+        fleet ??= await Jobfleet.open({ databaseUrl: db.url, migrate: false });
+        const done = await waitFor(
+          async () => {
+            const j = await fleet!.client.get(job.id);
+            return j && j.status === 'COMPLETED' ? j : null;
+          },
+          { timeoutMs: 30_000, intervalMs: 100, what: 'the RabbitMQ worker to complete the job' },
+        );
+        expect(done!.result).toBe('rekorb');
+      } finally {
+        expect((await worker.stop('SIGTERM')).code).toBe(0);
+      }
+      await ok(['dispatch', 'postgres']);
+      await deleteBrokerTopology(new RabbitTopology({ schema: 'jobfleet', prefix: db.name }), ['default']);
+    },
+    180_000,
+  );
 });

@@ -108,6 +108,35 @@ describe('jobfleet usage errors', () => {
       },
       { args: ['api'], code: 1, message: /`jobfleet api` runs as a separate process and needs a shared PostgreSQL/ },
       {
+        args: ['dispatch', 'rabbitmq'],
+        code: 2,
+        message: /dispatch through RabbitMQ needs a shared PostgreSQL: set DATABASE_URL/,
+      },
+      { args: ['start', '--dispatch', 'kafka'], code: 2, message: /--dispatch must be postgres or rabbitmq, not "kafka"/ },
+      {
+        args: ['start'],
+        env: { JOBFLEET_DISPATCH: 'pulsar' },
+        code: 2,
+        message: /JOBFLEET_DISPATCH must be postgres or rabbitmq/,
+      },
+      {
+        args: ['start', '--dispatch', 'rabbitmq'],
+        code: 2,
+        message: /--dispatch=rabbitmq needs a shared PostgreSQL \(DATABASE_URL\)/,
+      },
+      {
+        args: ['worker', '--dispatch', 'rabbitmq', '--amqp-url', 'http://broker'],
+        env: { DATABASE_URL: 'postgres://127.0.0.1:1/x' },
+        code: 2,
+        message: /--amqp-url must be an amqp:\/\/ or amqps:\/\/ URL/,
+      },
+      {
+        args: ['worker', '--dispatch', 'rabbitmq'],
+        env: { DATABASE_URL: 'postgres://127.0.0.1:1/x', JOBFLEET_AMQP_PREFIX: 'bad prefix;' },
+        code: 2,
+        message: /JOBFLEET_AMQP_PREFIX is 1–64 characters/,
+      },
+      {
         args: ['start', '--jobs', path.join(dataDir, 'missing')],
         code: 1,
         message: /cannot load job types from .*missing.*does not exist/,

@@ -9,6 +9,12 @@ import { JobTypeRegistry } from './job-types/registry.ts';
 import { Maintenance, type MaintenanceOptions } from './maintenance/maintenance.ts';
 import { Worker, type WorkerOptions } from './worker/worker.ts';
 import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.ts';
+import { BrokerConnection } from './dispatch/broker-connection.ts';
+import type { DispatchConfig } from './dispatch/dispatch-config.ts';
+import { OutboxRelay, type OutboxRelayOptions } from './dispatch/outbox-relay.ts';
+import { RabbitSource } from './dispatch/rabbitmq-source.ts';
+import { RabbitTopology, type BrokerStats } from './dispatch/rabbitmq-topology.ts';
+import { InvalidOptionError } from './errors.ts';
 
 export interface JobfleetOptions {
   /** An open database; otherwise one is opened from databaseUrl, or the embedded one. */
@@ -27,6 +33,8 @@ export interface JobfleetOptions {
   migrations?: Migration[];
   /** Carry job events between processes over NOTIFY (default: on with real PostgreSQL). */
   relayEvents?: boolean;
+  /** How workers learn of jobs: claiming from PostgreSQL (default) or RabbitMQ fed by a transactional outbox. */
+  dispatch?: DispatchConfig;
   onError?: (err: Error, context: string) => void;
 }
 
@@ -38,12 +46,16 @@ export class Jobfleet {
   readonly events: JobEventBus;
   readonly client: JobfleetClient;
   readonly channels: ReturnType<typeof channels>;
+  readonly dispatch: DispatchConfig;
   private readonly ownsDb: boolean;
   private readonly relay: EventRelay | null;
   private readonly onError: (err: Error, context: string) => void;
   private readonly workers = new Set<Worker>();
   private readonly maintenances = new Set<Maintenance>();
   private readonly schedulers = new Set<Scheduler>();
+  private readonly relays = new Set<OutboxRelay>();
+  private readonly topology: RabbitTopology | null;
+  private brokerConnection: Promise<BrokerConnection> | null = null;
 
   private constructor(opts: JobfleetOptions, db: Database, ownsDb: boolean) {
     this.db = db;
@@ -56,9 +68,29 @@ export class Jobfleet {
     this.client = new JobfleetClient({ db, schema: this.schema, registry: this.registry, events: this.events });
     const relay = opts.relayEvents ?? db.kind === 'pg';
     this.relay = relay ? new EventRelay(db, this.events, this.channels.events, (e) => this.onError(e, 'relaying events')) : null;
+    this.dispatch = opts.dispatch ?? { kind: 'postgres' };
+    this.topology =
+      this.dispatch.kind === 'rabbitmq'
+        ? new RabbitTopology({ schema: this.schema, quorum: this.dispatch.quorum, prefix: this.dispatch.prefix })
+        : null;
+  }
+
+  /** The broker connection, opened on first use (RabbitMQ dispatch only). */
+  broker(): Promise<BrokerConnection> {
+    const d = this.dispatch;
+    if (d.kind !== 'rabbitmq') return Promise.reject(new InvalidOptionError('This fleet dispatches through PostgreSQL.'));
+    this.brokerConnection ??= BrokerConnection.open(d.url, (e) => this.onError(e, 'message broker'));
+    return this.brokerConnection;
   }
 
   static async open(opts: JobfleetOptions = {}): Promise<Jobfleet> {
+    // Checked before anything is opened, so that a refused configuration leaves nothing behind.
+    const embedded = opts.db ? opts.db.kind !== 'pg' : !opts.databaseUrl;
+    if (opts.dispatch?.kind === 'rabbitmq' && embedded) {
+      throw new InvalidOptionError(
+        'RabbitMQ dispatch needs PostgreSQL (DATABASE_URL); the embedded database serves one process.',
+      );
+    }
     const ownsDb = !opts.db;
     const db =
       opts.db ??
@@ -83,9 +115,15 @@ export class Jobfleet {
   }
 
   createWorker(opts: Omit<WorkerOptions, 'db' | 'registry' | 'client' | 'schema' | 'events'> = {}): Worker {
+    const source =
+      opts.source ??
+      (this.topology
+        ? new RabbitSource({ db: this.db, schema: this.schema, broker: () => this.broker(), topology: this.topology })
+        : undefined);
     const worker = new Worker({
       onError: this.onError,
       ...opts,
+      source,
       db: this.db,
       registry: this.registry,
       client: this.client,
@@ -102,6 +140,36 @@ export class Jobfleet {
     return m;
   }
 
+  /** Publishes the outbox to RabbitMQ (RabbitMQ dispatch only); run one or more per fleet. `close()` stops it. */
+  createOutboxRelay(opts: Pick<OutboxRelayOptions, 'batch' | 'pollMs'> = {}): OutboxRelay {
+    if (!this.topology) throw new InvalidOptionError('An outbox relay needs RabbitMQ dispatch (JOBFLEET_DISPATCH=rabbitmq).');
+    const relay = new OutboxRelay({
+      ...opts,
+      db: this.db,
+      schema: this.schema,
+      broker: () => this.broker(),
+      topology: this.topology,
+      events: this.events,
+      onError: this.onError,
+    });
+    this.relays.add(relay);
+    return relay;
+  }
+
+  /** RabbitMQ's view of the given queues (depth, consumers), or null with PostgreSQL dispatch. */
+  async brokerStats(queues: readonly string[]): Promise<BrokerStats | null> {
+    const topology = this.topology;
+    if (!topology) return null;
+    const broker = await this.broker();
+    await broker.waitUntilConnected(5000);
+    return broker.withChannel((ch) => topology.inspect(ch, queues));
+  }
+
+  /** The RabbitMQ names this fleet uses (null with PostgreSQL dispatch). */
+  get brokerTopology(): RabbitTopology | null {
+    return this.topology;
+  }
+
   /** A cron scheduler firing this fleet's schedules; `close()` stops it. */
   createScheduler(opts: Omit<SchedulerOptions, 'onError'> = {}): Scheduler {
     const s = new Scheduler(this, { onError: (e) => this.onError(e, 'scheduler'), ...opts });
@@ -113,8 +181,10 @@ export class Jobfleet {
   async close(opts: { graceMs?: number } = {}): Promise<void> {
     await Promise.all([...this.schedulers].map((s) => s.stop()));
     await Promise.all([...this.workers].map((w) => w.stop(opts)));
+    await Promise.all([...this.relays].map((r) => r.stop()));
     await Promise.all([...this.maintenances].map((m) => m.stop()));
     await this.relay?.stop().catch(() => {});
+    if (this.brokerConnection) await (await this.brokerConnection.catch(() => null))?.close();
     if (this.ownsDb) await this.db.close();
   }
 }

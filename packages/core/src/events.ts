@@ -46,6 +46,11 @@ export class JobEventBus {
     return () => this.emitter.off('event', fn);
   }
 
+  /** True when a published event would reach anyone: a listener here or the relay to other processes. */
+  get active(): boolean {
+    return this.relayHook !== null || this.emitter.listenerCount('event') > 0;
+  }
+
   listenerCount(): number {
     return this.emitter.listenerCount('event');
   }

@@ -31,7 +31,7 @@ export {
   type ReplayFilter,
 } from './client.ts';
 export { JobEventBus, EventRelay, type JobEvent, type JobEventKind } from './events.ts';
-export { Worker, type WorkerOptions } from './worker/worker.ts';
+export { Worker, type WorkerOptions, type WorkerStats } from './worker/worker.ts';
 export { Maintenance, type MaintenanceOptions } from './maintenance/maintenance.ts';
 export { rescueExpiredJobs } from './maintenance/rescuer.ts';
 export { promoteDueJobs } from './maintenance/promoter.ts';
@@ -39,3 +39,11 @@ export { cleanFinishedJobs, DEFAULT_RETENTION, type RetentionPolicy } from './ma
 export { GroupCommitter } from './group-commit.ts';
 export { Jobfleet, type JobfleetOptions } from './engine.ts';
 export * from './scheduler/index.ts';
+export { dispatchFromEnv, type DispatchConfig } from './dispatch/dispatch-config.ts';
+export type { JobSource, JobSourceHost } from './dispatch/job-source.ts';
+export { PostgresSource } from './dispatch/postgres-source.ts';
+export { RabbitSource } from './dispatch/rabbitmq-source.ts';
+export { OutboxRelay } from './dispatch/outbox-relay.ts';
+export { BrokerConnection } from './dispatch/broker-connection.ts';
+export { RabbitTopology, brokerPriority, type BrokerStats } from './dispatch/rabbitmq-topology.ts';
+export { enableOutbox, disableOutbox, outboxStatus, type OutboxStatus } from './dispatch/outbox.ts';

@@ -58,6 +58,36 @@ export const JOB_COLUMNS = `id, type, queue, status, payload, priority, run_at, 
   idempotency_key, owner_id, batch_id, schedule_id, metadata, result, error, errors, progress, progress_message, logs,
   worker_id, cancel_requested, created_at, updated_at, started_at, finished_at`;
 
+/**
+ * The columns a claim returns: what a handler's job needs. The rest of a freshly claimed job is known
+ * (RUNNING, no result, no progress, this worker, started now), and a claim returns hundreds of rows, so
+ * every column left out saves a parsed string per job.
+ */
+export const CLAIM_COLUMNS = `id, type, queue, payload, priority, run_at, attempts, max_attempts, backoff, timeout_ms,
+  idempotency_key, owner_id, batch_id, schedule_id, metadata, errors, logs, created_at`;
+
+export type ClaimedRow = Pick<
+  JobRow,
+  | 'id'
+  | 'type'
+  | 'queue'
+  | 'payload'
+  | 'priority'
+  | 'run_at'
+  | 'attempts'
+  | 'max_attempts'
+  | 'backoff'
+  | 'timeout_ms'
+  | 'idempotency_key'
+  | 'owner_id'
+  | 'batch_id'
+  | 'schedule_id'
+  | 'metadata'
+  | 'errors'
+  | 'logs'
+  | 'created_at'
+>;
+
 export interface JobRow {
   id: string;
   type: string;
@@ -122,5 +152,40 @@ export function jobFromRow(r: JobRow): Job {
     updatedAt: toDate(r.updated_at),
     startedAt: toDateOrNull(r.started_at),
     finishedAt: toDateOrNull(r.finished_at),
+  };
+}
+
+/** A job as claimed by this worker just now, from the claim's narrow row. */
+export function claimedJobFromRow(r: ClaimedRow, workerId: string, now: Date): Job {
+  const errors = r.errors ?? [];
+  return {
+    id: r.id,
+    type: r.type,
+    queue: r.queue,
+    status: 'RUNNING',
+    payload: r.payload,
+    priority: r.priority,
+    runAt: toDate(r.run_at),
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    backoff: r.backoff,
+    timeoutMs: r.timeout_ms,
+    idempotencyKey: r.idempotency_key,
+    ownerId: r.owner_id,
+    batchId: r.batch_id,
+    scheduleId: r.schedule_id,
+    metadata: r.metadata,
+    result: null,
+    error: errors.length ? (errors[errors.length - 1] as JobError) : null,
+    errors,
+    progress: null,
+    progressMessage: null,
+    logs: r.logs ?? [],
+    workerId,
+    cancelRequested: false,
+    createdAt: toDate(r.created_at),
+    updatedAt: now,
+    startedAt: now,
+    finishedAt: null,
   };
 }

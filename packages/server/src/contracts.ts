@@ -72,7 +72,10 @@ export interface AuthService {
   getUser(by: Principal, id: string): Promise<User>;
   listUsers(by: Principal): Promise<User[]>;
   setUserDisabled(by: Principal, id: string, disabled: boolean): Promise<User>;
-  createApiKey(by: Principal, input: { name: string; scopes: ApiScope[]; expiresAt?: Date }): Promise<{ key: string; apiKey: ApiKey }>;
+  createApiKey(
+    by: Principal,
+    input: { name: string; scopes: ApiScope[]; expiresAt?: Date },
+  ): Promise<{ key: string; apiKey: ApiKey }>;
   listApiKeys(by: Principal): Promise<ApiKey[]>;
   revokeApiKey(by: Principal, id: string): Promise<void>;
   /** First start: creates an admin when there is no user at all; returns the generated password once. */

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Jobfleet, JobEvent } from '@jobfleet/core';
+import { dispatchInfo, type DispatchInfo } from './dispatch-info.ts';
 
 const MAX_TRACKED = 100_000;
 
@@ -100,7 +101,65 @@ export class ServerMetrics {
         for (const q of await fleet.client.queues()) this.set({ queue: q.name }, q.paused ? 1 : 0);
       },
     });
+    const full = fleet as Partial<Jobfleet>;
+    if (full.dispatch?.kind === 'rabbitmq') this.registerDispatchGauges(full as Jobfleet, registers);
     this.unsubscribe = fleet.events.subscribe((e) => this.observe(e));
+  }
+
+  /** RabbitMQ dispatch: the outbox backlog and the broker's view of each queue, read on scrape. */
+  private registerDispatchGauges(fleet: Jobfleet, registers: Registry[]): void {
+    // Three gauges share one look per scrape.
+    let last: { at: number; info: Promise<DispatchInfo> } | null = null;
+    const scrape = (): Promise<DispatchInfo> => {
+      if (!last || Date.now() - last.at > 1000) {
+        last = {
+          at: Date.now(),
+          info: fleet.client.queues().then((qs) =>
+            dispatchInfo(
+              fleet,
+              qs.map((q) => q.name),
+            ),
+          ),
+        };
+      }
+      return last.info;
+    };
+    new Gauge({
+      name: 'jobfleet_outbox_messages',
+      help: 'Dispatch messages not yet published to the broker (when: due now, or later).',
+      labelNames: ['when'],
+      registers,
+      async collect() {
+        this.reset();
+        const { outbox } = await scrape();
+        this.set({ when: 'due' }, outbox?.due ?? 0);
+        this.set({ when: 'later' }, outbox?.later ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'jobfleet_broker_queue_messages',
+      help: 'Messages ready in each RabbitMQ queue (-1 for every queue when the broker does not answer).',
+      labelNames: ['queue'],
+      registers,
+      async collect() {
+        this.reset();
+        const { broker } = await scrape();
+        for (const [queue, q] of Object.entries(broker?.queues ?? {})) this.set({ queue }, q.messages);
+        if (broker && !broker.reachable) this.set({ queue: '*' }, -1);
+        if (broker?.deadLetters !== undefined) this.set({ queue: 'dead-letters' }, broker.deadLetters);
+      },
+    });
+    new Gauge({
+      name: 'jobfleet_broker_queue_consumers',
+      help: 'Consumers (worker processes) attached to each RabbitMQ queue.',
+      labelNames: ['queue'],
+      registers,
+      async collect() {
+        this.reset();
+        const { broker } = await scrape();
+        for (const [queue, q] of Object.entries(broker?.queues ?? {})) this.set({ queue }, q.consumers);
+      },
+    });
   }
 
   private track(map: Map<string, number>, id: string, at: number): void {

@@ -145,6 +145,33 @@ export const queueSchema = {
   required: ['name', 'paused', 'counts'],
 } as const;
 
+const brokerQueue = {
+  type: 'object',
+  properties: { messages: { type: 'integer' }, consumers: { type: 'integer' } },
+} as const;
+
+/** How jobs reach workers: postgres (claims), or rabbitmq with the outbox backlog and the broker's figures. */
+export const dispatchSchema = {
+  type: 'object',
+  properties: {
+    kind: { type: 'string', enum: ['postgres', 'rabbitmq'] },
+    outbox: {
+      type: 'object',
+      properties: { enabled: { type: 'boolean' }, due: { type: 'integer' }, later: { type: 'integer' } },
+    },
+    broker: {
+      type: 'object',
+      properties: {
+        reachable: { type: 'boolean' },
+        error: { type: 'string' },
+        deadLetters: { type: 'integer' },
+        queues: { type: 'object', additionalProperties: brokerQueue },
+      },
+    },
+  },
+  required: ['kind'],
+} as const;
+
 export const idParams = {
   type: 'object',
   properties: { id: { type: 'string', maxLength: 100 } },

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { Jobfleet } from '@jobfleet/core';
+import { Jobfleet, type DispatchConfig } from '@jobfleet/core';
 import { createTestDatabase, type TestDatabase } from '@jobfleet/core/testing';
 import { exampleJobTypes } from '@jobfleet/examples';
 import {
@@ -31,6 +31,7 @@ export interface HarnessOptions {
   secret?: string;
   listen?: boolean;
   logger?: import('fastify').FastifyBaseLogger;
+  dispatch?: DispatchConfig;
 }
 
 /** A fleet on a fresh database (real PostgreSQL unless pglite), its auth service and a listening server. */
@@ -40,6 +41,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...(db ? { databaseUrl: db.url } : { memory: true }),
     jobTypes: exampleJobTypes,
     migrations: serverMigrations(),
+    ...(opts.dispatch ? { dispatch: opts.dispatch } : {}),
   });
   const config: ServerConfig = { ...loadServerConfig({}), rateLimitPerMinute: 100_000, ...opts.config };
   const auth = createAuthService({ fleet, config, secret: opts.secret ?? TEST_SECRET });
@@ -74,7 +76,6 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
 }
 
- 
 export interface Res<T = any> {
   status: number;
   body: T;
@@ -82,7 +83,7 @@ export interface Res<T = any> {
 }
 
 /** A small fetch wrapper: JSON in, JSON out; `token` goes in Authorization: Bearer. */
- 
+
 export async function call<T = any>(
   h: Pick<Harness, 'base'>,
   method: string,

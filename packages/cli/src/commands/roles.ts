@@ -99,6 +99,12 @@ async function startParts(
 ): Promise<void> {
   const { fleet } = opened;
   if (parts.maintenance) fleet.createMaintenance().start();
+  if (fleet.dispatch.kind === 'rabbitmq') {
+    // Every long-lived process relays the outbox (relays share the work through SKIP LOCKED), so
+    // committed jobs reach RabbitMQ as long as any process of the fleet runs.
+    await fleet.createOutboxRelay().start();
+    log.info(`dispatching through RabbitMQ at ${redactUrl(fleet.dispatch.url)}.`);
+  }
   if (role === 'start') {
     const { syncDeclaredSchedules } = await import('../context.ts');
     const declared = await syncDeclaredSchedules(config, fleet);
@@ -113,7 +119,9 @@ async function startParts(
       ...(config.queues ? { queues: config.queues } : {}),
     });
     await worker.start();
-    log.info(`worker ${worker.id} serving queues ${worker.queues.join(', ')} with concurrency ${worker.concurrency}.`);
+    log.info(
+      `worker ${worker.id} serving queues ${worker.queues.join(', ')} with concurrency ${worker.concurrency} (${worker.dispatch} dispatch).`,
+    );
   }
 
   if (!parts.server) {
@@ -178,6 +186,17 @@ async function startParts(
     ].join('\n'),
   );
   printAdmin();
+}
+
+/** A URL without its password, for logs. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured URL';
+  }
 }
 
 /** The dashboard built in this monorepo (packages/dashboard/dist), when there is one. */

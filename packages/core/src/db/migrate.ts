@@ -57,11 +57,31 @@ export async function pendingMigrations(db: Queryable, opts: { schema: string; m
   return opts.migrations.filter((m) => !done.has(m.id)).map((m) => m.id);
 }
 
-/** Splits on semicolons at line ends; migration files keep one statement per terminated line group. */
+/**
+ * Splits a migration into statements on semicolons that end a line, except inside dollar-quoted
+ * bodies ($$ … $$ or $tag$ … $tag$), so that function definitions stay whole. Comment lines are dropped.
+ */
+export function splitStatements(sql: string): string[] {
+  const statements: string[] = [];
+  let current: string[] = [];
+  let quote: string | null = null;
+  for (const line of sql.split('\n')) {
+    if (quote === null && /^\s*--/.test(line)) continue;
+    current.push(line);
+    for (const m of line.matchAll(/\$[A-Za-z_]*\$/g)) {
+      if (quote === null) quote = m[0];
+      else if (m[0] === quote) quote = null;
+    }
+    if (quote === null && /;\s*$/.test(line)) {
+      statements.push(current.join('\n').replace(/;\s*$/, '').trim());
+      current = [];
+    }
+  }
+  const rest = current.join('\n').trim();
+  if (rest) statements.push(rest);
+  return statements.filter(Boolean);
+}
+
 async function runScript(tx: Queryable, sql: string): Promise<void> {
-  const statements = sql
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter(Boolean);
-  for (const s of statements) await tx.query(s);
+  for (const s of splitStatements(sql)) await tx.query(s);
 }

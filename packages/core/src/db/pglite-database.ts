@@ -1,4 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Database, Queryable, QueryResult, Unlisten } from './database.ts';
 
 export interface PgliteDatabaseOptions {
@@ -17,6 +17,8 @@ export class PgliteDatabase implements Database {
   }
 
   static async open(opts: PgliteDatabaseOptions = {}): Promise<PgliteDatabase> {
+    // Loaded on first use only: PGlite's WebAssembly module costs a worker on real PostgreSQL ~40 MB of RSS.
+    const { PGlite } = await import('@electric-sql/pglite');
     const instance = opts.instance ?? (opts.dataDir ? new PGlite(opts.dataDir) : new PGlite());
     await instance.waitReady;
     return new PgliteDatabase(instance);

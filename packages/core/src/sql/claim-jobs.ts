@@ -36,7 +36,7 @@ const TIMESTAMPS = new Set(['run_at', 'created_at', 'updated_at', 'started_at', 
  * Qualifies the columns and returns timestamps as epoch milliseconds: a claim returns hundreds of rows,
  * and making a Date from a number costs far less than parsing PostgreSQL's timestamp text.
  */
-function returning(columns: string): string {
+export function returning(columns: string): string {
   return columns
     .split(',')
     .map((c) => c.trim())

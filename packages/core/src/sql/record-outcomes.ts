@@ -4,7 +4,7 @@
  * A failure of a job whose cancellation was requested ends as CANCELLED rather than retrying.
  * `release` hands a job back without counting the attempt (shutdown).
  */
-export const recordOutcomesSql = (s: string) => `
+export const recordOutcomesSql = (s: string, returning = true) => `
 WITH u AS (
   SELECT * FROM json_to_recordset($1::json) AS x(id uuid, token uuid, status text, result jsonb, error jsonb,
                                                  run_at timestamptz, logs jsonb, release boolean)
@@ -24,4 +24,4 @@ SET status = CASE WHEN j.cancel_requested AND u.status IN ('FAILED','QUEUED') TH
     lease_token = NULL, lease_expires_at = NULL, updated_at = now()
 FROM u
 WHERE j.id = u.id AND j.lease_token = u.token AND j.status = 'RUNNING'
-RETURNING j.id, j.type, j.queue, j.status, j.owner_id, j.attempts, j.run_at`;
+${returning ? 'RETURNING j.id, j.type, j.queue, j.status, j.owner_id, j.attempts, j.run_at' : ''}`;

@@ -20,16 +20,21 @@ export class OutcomeWriter {
   private readonly idle: (() => void)[] = [];
   private readonly sql: string;
   private readonly name: string;
+  /** The same statement without RETURNING, for flushes whose events nobody would receive. */
+  private readonly quietSql: string;
 
   constructor(
     private readonly db: Database,
     schema: string,
     private readonly events: JobEventBus | undefined,
     private readonly onError: (err: Error) => void,
+    /** Called with the ids of each batch once it is committed (whether or not each compare-and-set matched). */
+    private readonly onWritten: (ids: string[]) => void = () => {},
     private readonly maxBatch = 1000,
   ) {
     this.sql = recordOutcomesSql(schema);
     this.name = `jf_outcomes_${schema}`;
+    this.quietSql = recordOutcomesSql(schema, false);
   }
 
   record(id: string, token: string, json: string): void {
@@ -57,12 +62,16 @@ export class OutcomeWriter {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.maxBatch);
       try {
-        const { rows } = await queryPrepared<OutcomeRow>(this.db, this.name, this.sql, [
-          '[' + batch.map((b) => b.json).join(',') + ']',
-        ]);
+        const param = '[' + batch.map((b) => b.json).join(',') + ']';
+        if (this.events?.active) {
+          const { rows } = await queryPrepared<OutcomeRow>(this.db, this.name, this.sql, [param]);
+          this.events.publish(stateEvents(rows));
+        } else {
+          await queryPrepared(this.db, `${this.name}_quiet`, this.quietSql, [param]);
+        }
         this.queue.splice(0, batch.length);
         delay = 50;
-        if (this.events) this.events.publish(stateEvents(rows));
+        this.onWritten(batch.map((b) => b.id));
       } catch (err) {
         this.onError(err as Error);
         await new Promise((r) => setTimeout(r, delay));

@@ -1,12 +1,13 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { queryPrepared, type Database, type Unlisten } from '../db/database.ts';
+import type { Database, Unlisten } from '../db/database.ts';
 import { assertSchemaName, channels, DEFAULT_SCHEMA } from '../db/identifiers.ts';
 import { JobCancelledError, WorkerShutdownError } from '../errors.ts';
 import { stateEvents, type JobEventBus } from '../events.ts';
-import { JOB_COLUMNS, jobFromRow, type Job, type JobRow } from '../job.ts';
+import { claimedJobFromRow, type ClaimedRow, type Job } from '../job.ts';
 import type { JobTypeRegistry } from '../job-types/registry.ts';
-import { claimJobsSql } from '../sql/claim-jobs.ts';
+import type { JobSource, JobSourceHost } from '../dispatch/job-source.ts';
+import { PostgresSource } from '../dispatch/postgres-source.ts';
 import { heartbeatSql } from '../sql/heartbeat.ts';
 import { progressSql } from '../sql/progress.ts';
 import type { JobfleetClient } from '../client.ts';
@@ -38,7 +39,22 @@ export interface WorkerOptions {
   /** On stop, how long running jobs may take to finish before they are handed back (default 30000). */
   shutdownGraceMs?: number;
   id?: string;
+  /** How the worker learns of jobs (default: claiming from PostgreSQL). */
+  source?: JobSource;
   onError?: (err: Error, context: string) => void;
+}
+
+export interface WorkerStats {
+  id: string;
+  running: number;
+  buffered: number;
+  pendingOutcomes: number;
+  stopping: boolean;
+  processed: number;
+  dispatch: JobSource['kind'];
+  runningIds: string[];
+  /** Figures of the job source: claim state for postgres; delivered, claimed, dropped, held … for rabbitmq. */
+  [figure: string]: unknown;
 }
 
 interface Active {
@@ -47,7 +63,6 @@ interface Active {
   interrupt: Interrupt;
 }
 
-const MAX_CLAIM = 1000;
 const PROGRESS_MIN_INTERVAL = 200;
 
 /** Claims jobs in batches, runs them with bounded concurrency, renews leases, writes outcomes in batches. */
@@ -61,31 +76,23 @@ export class Worker {
   private readonly client: JobfleetClient;
   private readonly events: JobEventBus | undefined;
   private readonly prefetch: number;
-  private readonly pollIntervalMs: number;
-  private readonly leaseMs: number;
+  readonly leaseMs: number;
   private readonly useListen: boolean;
   private readonly shutdownGraceMs: number;
   private readonly onError: (err: Error, context: string) => void;
   private readonly writer: OutcomeWriter;
   private readonly publisher: RegistryPublisher;
-  private readonly claimSql: string;
-  private readonly types: string[];
+  private readonly source: JobSource;
+  readonly types: string[];
 
   private readonly running = new Map<string, Active>();
   private buffer: { job: Job; token: string }[] = [];
-  private claiming = false;
-  /** The last claim found fewer jobs than asked: wait for a wake-up or a poll before claiming again. */
-  private dry = false;
   private started = false;
   private stopping: Promise<void> | null = null;
   private forceStop: (() => void) | null = null;
-  private pollTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private readonly unlisteners: (Unlisten | (() => void))[] = [];
   private readonly progressAt = new Map<string, number>();
-  private claimFailures = 0;
-  /** Counts wake-ups, so a claim can tell whether one arrived while it was in flight. */
-  private wakes = 0;
   private processed = 0;
 
   constructor(opts: WorkerOptions) {
@@ -98,19 +105,40 @@ export class Worker {
     this.types = opts.registry.names();
     this.concurrency = Math.max(1, opts.concurrency ?? 10);
     this.prefetch = Math.max(0, opts.prefetch ?? this.concurrency);
-    this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.useListen = opts.listen ?? true;
     this.shutdownGraceMs = opts.shutdownGraceMs ?? 30_000;
     this.id = opts.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.onError = opts.onError ?? (() => {});
-    this.writer = new OutcomeWriter(this.db, this.schema, this.events, (e) => this.onError(e, 'writing outcomes'));
+    this.writer = new OutcomeWriter(
+      this.db,
+      this.schema,
+      this.events,
+      (e) => this.onError(e, 'writing outcomes'),
+      (ids) => {
+        this.source.done(ids);
+        this.source.poke();
+      },
+    );
     this.publisher = new RegistryPublisher(this.db, this.schema, this.registry, {
       id: this.id,
       queues: this.queues,
       concurrency: this.concurrency,
     });
-    this.claimSql = claimJobsSql(this.schema, JOB_COLUMNS);
+    this.source =
+      opts.source ??
+      new PostgresSource({
+        db: this.db,
+        schema: this.schema,
+        events: this.events,
+        listen: this.useListen,
+        pollIntervalMs: opts.pollIntervalMs,
+      });
+  }
+
+  /** Which dispatch feeds this worker. */
+  get dispatch(): JobSource['kind'] {
+    return this.source.kind;
   }
 
   /** Jobs completed, failed or cancelled by this worker since it started. */
@@ -122,18 +150,17 @@ export class Worker {
     return this.running.size;
   }
 
-  /** A snapshot of what the worker holds, for metrics and diagnosis. */
-  stats() {
+  /** A snapshot of what the worker holds, for metrics and diagnosis (plus its job source's own figures). */
+  stats(): WorkerStats {
     return {
       id: this.id,
       running: this.running.size,
       buffered: this.buffer.length,
       pendingOutcomes: this.writer.size,
-      claiming: this.claiming,
-      dry: this.dry,
       stopping: this.stopping !== null,
       processed: this.processed,
-      claimFailures: this.claimFailures,
+      dispatch: this.source.kind,
+      ...this.source.stats(),
       runningIds: [...this.running.keys()],
     };
   }
@@ -143,82 +170,54 @@ export class Worker {
     if (this.types.length === 0) throw new Error('A worker needs at least one job type.');
     this.started = true;
     await this.publisher.publish().catch((e) => this.onError(e as Error, 'publishing job types'));
-    const ch = channels(this.schema);
-    if (this.events) {
-      this.unlisteners.push(this.events.onWake(() => this.wake()));
-      this.unlisteners.push(this.events.onCancel((id) => this.cancelLocal(id)));
-    }
+    if (this.events) this.unlisteners.push(this.events.onCancel((id) => this.cancelLocal(id)));
     if (this.useListen) {
       try {
-        this.unlisteners.push(
-          await this.db.listen(ch.wake, (queue) => {
-            if (!queue || this.queues.includes(queue)) this.wake();
-          }),
-        );
-        this.unlisteners.push(await this.db.listen(ch.cancel, (id) => this.cancelLocal(id)));
+        this.unlisteners.push(await this.db.listen(channels(this.schema).cancel, (id) => this.cancelLocal(id)));
       } catch (err) {
-        this.onError(err as Error, 'listening for notifications (polling continues)');
+        this.onError(err as Error, 'listening for cancellations (heartbeats still deliver them)');
       }
     }
-    this.pollTimer = setInterval(() => this.wake(), this.pollIntervalMs);
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(this.leaseMs / 3)));
-    this.fill();
+    await this.source.start(this.sourceHost());
   }
 
   /** New work may be ready. */
   wake(): void {
-    this.wakes++;
-    this.dry = false;
-    this.fill();
+    this.source.wake();
   }
 
-  private fill(): void {
-    if (this.stopping || this.claiming || this.dry || !this.started) return;
-    const want = Math.min(MAX_CLAIM, this.concurrency + this.prefetch - this.running.size - this.buffer.length);
-    // Top up only when the buffer runs low, so claims stay large.
-    if (want <= 0 || this.buffer.length > this.prefetch / 2) return;
-    this.claiming = true;
-    void this.claim(want);
+  private sourceHost(): JobSourceHost {
+    return {
+      workerId: this.id,
+      queues: this.queues,
+      types: this.types,
+      leaseMs: this.leaseMs,
+      capacity: this.concurrency + this.prefetch,
+      // Outcomes not yet written count too: their jobs are still held, and a crash would re-run them.
+      room: () => this.concurrency + this.prefetch - this.running.size - this.buffer.length - this.writer.size,
+      // Top up only when the buffer runs low, so claims stay large.
+      wantsMore: () => !this.stopping && this.buffer.length <= this.prefetch / 2,
+      accept: (rows, token) => this.accept(rows, token),
+      onError: this.onError,
+    };
   }
 
-  private async claim(want: number): Promise<void> {
-    const token = randomUUID();
-    const wakesBefore = this.wakes;
-    try {
-      const { rows } = await queryPrepared<JobRow>(this.db, `jf_claim_${this.schema}`, this.claimSql, [
-        this.queues,
-        this.types,
-        want,
-        token,
-        this.leaseMs,
-        this.id,
-      ]);
-      this.claimFailures = 0;
-      // A short claim means the queue looked empty, unless a wake-up came in while it ran:
-      // that job may have been committed after the claim's snapshot, so claim again at once.
-      if (rows.length < want && this.wakes === wakesBefore) this.dry = true;
-      if (rows.length) {
-        // The claim returns rows in key order: run them most urgent first, oldest first.
-        const jobs = rows
-          .map(jobFromRow)
-          .sort((a, b) => b.priority - a.priority || a.runAt.getTime() - b.runAt.getTime() || (a.id < b.id ? -1 : 1));
-        if (this.stopping) {
-          for (const job of jobs)
-            this.writer.record(job.id, token, encodeOutcome({ id: job.id, token, status: 'QUEUED', release: true }));
-        } else {
-          for (const job of jobs) this.buffer.push({ job, token });
-          this.events?.publish(stateEvents(rows.map((r) => ({ ...r, status: 'RUNNING' as const }))));
-        }
-      }
-    } catch (err) {
-      this.claimFailures++;
-      this.dry = true;
-      this.onError(err as Error, 'claiming jobs');
-    } finally {
-      this.claiming = false;
+  private accept(rows: ClaimedRow[], token: string): void {
+    const now = new Date();
+    // Claims return rows in key order: run them most urgent first, oldest first.
+    const jobs = rows
+      .map((r) => claimedJobFromRow(r, this.id, now))
+      .sort((a, b) => b.priority - a.priority || a.runAt.getTime() - b.runAt.getTime() || (a.id < b.id ? -1 : 1));
+    if (this.stopping) {
+      for (const job of jobs)
+        this.writer.record(job.id, token, encodeOutcome({ id: job.id, token, status: 'QUEUED', release: true }));
+      return;
     }
+    for (const job of jobs) this.buffer.push({ job, token });
+    // Building events costs an object per job: skip it when nobody would receive them.
+    if (this.events?.active) this.events.publish(stateEvents(rows.map((r) => ({ ...r, status: 'RUNNING' as const }))));
     this.pump();
-    this.fill();
   }
 
   private pump(): void {
@@ -276,7 +275,7 @@ export class Worker {
         this.processed++;
         if (this.stopping && this.running.size === 0) this.forceStop?.();
         this.pump();
-        this.fill();
+        this.source.poke();
       });
   }
 
@@ -329,7 +328,13 @@ export class Worker {
           if (!alive.has(id)) active.interrupt.abort(new LeaseLostError());
           else if (alive.get(id)) active.interrupt.abort(new JobCancelledError());
         }
-        this.buffer = this.buffer.filter((b) => !asked.has(b.job.id) || alive.has(b.job.id));
+        const lost: string[] = [];
+        this.buffer = this.buffer.filter((b) => {
+          const keep = !asked.has(b.job.id) || alive.has(b.job.id);
+          if (!keep) lost.push(b.job.id);
+          return keep;
+        });
+        if (lost.length) this.source.done(lost);
       }
       await this.publisher.maybePublish();
     } catch (err) {
@@ -351,7 +356,7 @@ export class Worker {
   }
 
   private async shutdown(graceMs: number): Promise<void> {
-    if (this.pollTimer) clearInterval(this.pollTimer);
+    const sourceStopped = this.source.stop();
     for (const b of this.buffer.splice(0)) {
       this.writer.record(b.job.id, b.token, encodeOutcome({ id: b.job.id, token: b.token, status: 'QUEUED', release: true }));
     }
@@ -367,9 +372,10 @@ export class Worker {
       // Aborted attempts settle on the next turn; their hand-backs join the writer's queue.
       while (this.running.size > 0) await new Promise((r) => setTimeout(r, 5));
     }
-    while (this.claiming) await new Promise((r) => setTimeout(r, 5));
+    await sourceStopped;
     await this.writer.drain();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    await this.source.close().catch((e) => this.onError(e as Error, 'closing the job source'));
     for (const u of this.unlisteners.splice(0)) await u();
     await this.publisher.unregister().catch(() => {});
   }

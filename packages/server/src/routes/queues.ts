@@ -2,8 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ownerScope, type ServerDeps } from '../contracts.ts';
 import { emptyBody } from './auth.ts';
 import { principalOf, requireScope, secured } from '../principal.ts';
-import { errorResponses, jobSchema, jobTypeSchema, queueSchema, uuid } from '../schemas.ts';
+import { dispatchSchema, errorResponses, jobSchema, jobTypeSchema, queueSchema, uuid } from '../schemas.ts';
 import { serializeJob } from '../serialize.ts';
+import { dispatchInfo } from '../dispatch-info.ts';
 
 const nameParams = {
   type: 'object',
@@ -40,12 +41,25 @@ export const queueRoutes: FastifyPluginAsync<ServerDeps> = async (app, { fleet }
       preHandler: read,
       schema: {
         tags: ['queues'],
-        summary: 'Queues with job counts by state',
+        summary: 'Queues with job counts by state; with RabbitMQ dispatch, also the outbox and the broker’s depth and consumers',
         security: secured,
-        response: { 200: { type: 'object', properties: { queues: { type: 'array', items: queueSchema } } }, ...errorResponses },
+        response: {
+          200: {
+            type: 'object',
+            properties: { queues: { type: 'array', items: queueSchema }, dispatch: dispatchSchema },
+          },
+          ...errorResponses,
+        },
       },
     },
-    async () => ({ queues: await fleet.client.queues() }),
+    async () => {
+      const queues = await fleet.client.queues();
+      const dispatch = await dispatchInfo(
+        fleet,
+        queues.map((q) => q.name),
+      );
+      return { queues, dispatch };
+    },
   );
 
   for (const [action, paused] of [
