@@ -133,6 +133,40 @@ describe.each(adapters())('client on $name', ({ make }) => {
     expect((await fleet.client.list({ ownerId: 'pager' }, { ownerId: 'intruder' })).jobs).toHaveLength(0);
   });
 
+  it('lists several statuses merged newest first across pages, each status from its own index branch', async () => {
+    const made = await fleet.client.enqueueMany(
+      Array.from({ length: 9 }, (_, i) => ({ type: 'echo', payload: { text: `s${i}` }, options: { ownerId: 'merger' } })),
+    );
+    // Every third job cancelled, every third one scheduled later: three statuses interleaved by id.
+    for (const [i, j] of made.entries()) if (i % 3 === 1) await fleet.client.cancel(j.id);
+    const later = made.filter((_, i) => i % 3 === 2).map((j) => j.id);
+    await fleet.db.query(
+      `UPDATE jobfleet.jobs SET status = 'SCHEDULED', run_at = now() + interval '1 hour' WHERE id = ANY($1::uuid[])`,
+      [later],
+    );
+    const want = made
+      .filter((_, i) => i % 3 !== 0)
+      .map((j) => j.id)
+      .reverse();
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await fleet.client.list({
+        ownerId: 'merger',
+        status: ['SCHEDULED', 'CANCELLED', 'CANCELLED'],
+        limit: 4,
+        cursor,
+      });
+      expect(page.jobs.length).toBeLessThanOrEqual(4);
+      seen.push(...page.jobs.map((j) => j.id));
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(want);
+    const one = await fleet.client.list({ ownerId: 'merger', status: 'CANCELLED' });
+    expect(one.jobs.map((j) => j.status)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
+  });
+
   it('cancels, retries, replays and deletes with clear errors for wrong states', async () => {
     const job = await fleet.client.enqueue('echo', { text: 'c' }, { ownerId: 'alice' });
     await expect(fleet.client.cancel(job.id, { ownerId: 'bob' })).rejects.toBeInstanceOf(JobNotFoundError);

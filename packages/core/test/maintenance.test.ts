@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanFinishedJobs, defineJob, promoteDueJobs, rescueExpiredJobs, type Jobfleet } from '../src/index.ts';
+import {
+  analyzeDue,
+  analyzeJobsIfDue,
+  cleanFinishedJobs,
+  defineJob,
+  promoteDueJobs,
+  rescueExpiredJobs,
+  type Jobfleet,
+} from '../src/index.ts';
 import { adapters, type Adapter } from './helpers/adapters.ts';
 
 const t = defineJob({ name: 't', maxAttempts: 2, handler: () => null });
@@ -42,6 +50,29 @@ describe.each(adapters())('maintenance on $name', ({ make }) => {
       [a!.id],
     );
     expect(late.rowCount).toBe(0);
+  });
+
+  it('the analyzer refreshes the statistics of a jobs table that grew by half, then waits for the next growth', async () => {
+    const reltuples = async () =>
+      (await fleet.db.query<{ n: number }>(`SELECT reltuples::float8 AS n FROM pg_class WHERE oid = 'jobfleet.jobs'::regclass`))
+        .rows[0]!.n;
+    await fleet.client.enqueueMany(Array.from({ length: 3000 }, () => ({ type: 't', options: { delay: 3_600_000 } })));
+    // Table statistics reach pg_stat_user_tables up to a second after the commit.
+    let did = false;
+    const until = Date.now() + 10_000;
+    while (!did && Date.now() < until) {
+      did = await analyzeJobsIfDue(fleet.db, 'jobfleet');
+      if (!did) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(did).toBe(true);
+    expect(await reltuples()).toBeGreaterThanOrEqual(3000);
+    expect(await analyzeJobsIfDue(fleet.db, 'jobfleet')).toBe(false);
+    expect([analyzeDue(999, 0), analyzeDue(1001, 0), analyzeDue(50_000, 100_000), analyzeDue(51_001, 100_000)]).toEqual([
+      false,
+      true,
+      false,
+      true,
+    ]);
   });
 
   it('the promoter marks due delayed jobs QUEUED and leaves future ones', async () => {

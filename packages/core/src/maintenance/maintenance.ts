@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.ts';
 import type { JobEventBus } from '../events.ts';
+import { analyzeJobsIfDue } from './analyzer.ts';
 import { cleanFinishedJobs, DEFAULT_RETENTION, type RetentionPolicy } from './cleaner.ts';
 import { MaintenanceLoop } from './loop.ts';
 import { promoteDueJobs } from './promoter.ts';
@@ -15,6 +16,8 @@ export interface MaintenanceOptions {
   promoteIntervalMs?: number;
   /** How often finished jobs past retention are deleted (default 60000 ms). */
   cleanIntervalMs?: number;
+  /** How often the jobs table's growth is checked for a fresh ANALYZE (default 5000 ms). */
+  analyzeIntervalMs?: number;
   retention?: Partial<RetentionPolicy>;
   onError?: (err: Error, context: string) => void;
 }
@@ -24,6 +27,7 @@ export class Maintenance {
   readonly rescuer: MaintenanceLoop;
   readonly promoter: MaintenanceLoop;
   readonly cleaner: MaintenanceLoop;
+  readonly analyzer: MaintenanceLoop;
 
   constructor(opts: MaintenanceOptions) {
     const onError = opts.onError ?? (() => {});
@@ -46,15 +50,22 @@ export class Maintenance {
       () => cleanFinishedJobs(opts.db, opts.schema, retention),
       onError,
     );
+    this.analyzer = new MaintenanceLoop(
+      'analyzer',
+      opts.analyzeIntervalMs ?? 5000,
+      () => analyzeJobsIfDue(opts.db, opts.schema),
+      onError,
+    );
   }
 
   start(): void {
     this.rescuer.start();
     this.promoter.start();
     this.cleaner.start();
+    this.analyzer.start();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.rescuer.stop(), this.promoter.stop(), this.cleaner.stop()]);
+    await Promise.all([this.rescuer.stop(), this.promoter.stop(), this.cleaner.stop(), this.analyzer.stop()]);
   }
 }

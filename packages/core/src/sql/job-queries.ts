@@ -48,7 +48,17 @@ export interface ListParams {
   limit: number;
 }
 
-/** Newest first; ids are UUIDv7, so id order is creation order and the cursor is the last id seen. */
+/** Statuses become SQL literals below, so they are checked here too, not only by the caller. */
+const STATUS_LITERAL = /^[A-Z]{4,10}$/;
+
+/**
+ * Newest first; ids are UUIDv7, so id order is creation order and the cursor is the last id seen.
+ *
+ * Each status is its own branch with the status written as a literal (validated): a literal lets the
+ * planner use the partial (status, id DESC) index and stop after `limit` rows, where `status = ANY($1)`
+ * walked the whole table whenever few jobs had the status asked for. Several statuses are merged from
+ * their branches, each at most `limit` rows.
+ */
 export function listJobsSql(s: string, cols: string, p: ListParams): { sql: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -56,7 +66,6 @@ export function listJobsSql(s: string, cols: string, p: ListParams): { sql: stri
     params.push(value);
     where.push(clause.replace('?', `$${params.length}`));
   };
-  if (p.statuses) add('status = ANY(?::text[])', p.statuses);
   if (p.type) add('type = ?', p.type);
   if (p.queue) add('queue = ?', p.queue);
   if (p.ownerId) add('owner_id = ?', p.ownerId);
@@ -66,6 +75,15 @@ export function listJobsSql(s: string, cols: string, p: ListParams): { sql: stri
   if (p.createdBefore) add('created_at < ?', p.createdBefore.toISOString());
   if (p.cursor) add('id < ?::uuid', p.cursor);
   params.push(p.limit);
-  const sql = `SELECT ${cols} FROM ${s}.jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT $${params.length}`;
-  return { sql, params };
+  const limit = `$${params.length}`;
+  const select = (conds: string[]) =>
+    `SELECT ${cols} FROM ${s}.jobs ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`;
+
+  const statuses = [...new Set(p.statuses ?? [])];
+  for (const st of statuses) if (!STATUS_LITERAL.test(st)) throw new Error(`Not a job status: ${JSON.stringify(st)}`);
+  if (statuses.length <= 1) {
+    return { sql: select(statuses.length ? [`status = '${statuses[0]}'`, ...where] : where), params };
+  }
+  const branches = statuses.map((st) => `(${select([`status = '${st}'`, ...where])})`);
+  return { sql: `SELECT * FROM (${branches.join(' UNION ALL ')}) listed ORDER BY id DESC LIMIT ${limit}`, params };
 }
