@@ -1,10 +1,26 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { int, ms, ratio } from './format.ts';
+import type { MemoryStats } from './memory.ts';
+import {
+  renderFailures,
+  renderHttp,
+  renderMemory,
+  renderScaleout,
+  renderSoak,
+  type HttpParams,
+  type MemoryParams,
+  type ScaleoutParams,
+} from './report-tables.ts';
+import { median } from './stats.ts';
 import { isEmbedded, isJobfleet } from './systems/index.ts';
-import type { MemoryStats } from './session.ts';
 import type { Backend } from './types.ts';
 import type { DrainResult } from './workloads/drain.ts';
+import type { HttpResult } from './workloads/http.ts';
 import type { LatencyResult } from './workloads/latency.ts';
+import type { MemoryResult } from './workloads/memory.ts';
+import type { ScaleoutResult } from './workloads/scaleout.ts';
+import type { SoakResult } from './workloads/soak.ts';
 
 export interface SystemInfo {
   id: string;
@@ -23,21 +39,31 @@ export interface RunResults {
   machine: { cpus: number; cpuModel: string; memGiB: number; node: string; platform: string; loadAtStart: number[] };
   services: { postgres: string; redis: string };
   tree?: { commit: string; dirtyCore: string[] };
-  params: { n: number; reps: number; latencySamples: number; latencyReps: number; concurrency: number; interleaving: string };
+  params: {
+    n: number;
+    reps: number;
+    latencySamples: number;
+    latencyReps: number;
+    concurrency: number;
+    interleaving: string;
+    // The workloads added later are optional, so that earlier result files still read.
+    http?: HttpParams;
+    scaleout?: ScaleoutParams;
+    soak?: { n: number; retentionMs: number };
+    memory?: MemoryParams;
+  };
   systems: SystemInfo[];
   drain: (DrainResult & { rep: number; memory?: MemoryStats })[];
   latency: (LatencyResult & { rep: number })[];
+  http?: HttpResult[];
+  scaleout?: ScaleoutResult[];
+  soak?: (SoakResult & { memory?: MemoryStats })[];
+  memory?: MemoryResult[];
+  /** RSS of an empty Node process, plain and under tsx, MiB (the floor under the memory table). */
+  memoryReference?: { nodeMiB: number; tsxMiB: number };
+  /** Sessions of the later workloads that ended without a result. */
+  failures?: { workload: string; system: string; point?: string; error: string }[];
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-const int = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
-const ms = (x: number): string => (Number.isFinite(x) ? (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : Math.round(x).toString()) : '—');
-const ratio = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
 
 interface DrainSummary {
   id: string;
@@ -133,16 +159,23 @@ export function renderMarkdown(r: RunResults, resultFile: string): string {
       : []),
     `Machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memGiB} GiB, Node ${r.machine.node}, ${r.machine.platform}; ` +
       `PostgreSQL ${r.services.postgres} and Redis ${r.services.redis} on the same machine; load average at start ${r.machine.loadAtStart.map((x) => x.toFixed(2)).join(' / ')}. ` +
-      `One process per system; total concurrency ${r.params.concurrency}; no-op jobs; payload \`{ "i": <n> }\` (latency: \`{ "t": <ms> }\`). ` +
-      `Drain: N = ${int(r.params.n)} unless the N column says otherwise, ${r.params.reps} repetition(s) interleaved (${r.params.interleaving}), median shown with the range. ` +
-      `Latency: ${int(r.params.latencySamples)} sequential probes per system (fewer for pg-boss, see its note), 5 ms apart after each start, ${r.params.latencyReps} repetition(s). ` +
+      (r.drain.length || r.latency.length
+        ? `Drain and latency: one process per system; total concurrency ${r.params.concurrency}; no-op jobs; payload \`{ "i": <n> }\` (latency: \`{ "t": <ms> }\`). `
+        : '') +
+      (r.drain.length
+        ? `Drain: N = ${int(r.params.n)} unless the N column says otherwise, ${r.params.reps} repetition(s) interleaved (${r.params.interleaving}), median shown with the range. `
+        : '') +
+      (r.latency.length
+        ? `Latency: ${int(r.params.latencySamples)} sequential probes per system (fewer for pg-boss, see its note), 5 ms apart after each start, ${r.params.latencyReps} repetition(s). `
+        : '') +
       `Every session ran in its own process on a fresh database (dropped after) or a flushed Redis DB.`,
     '',
   );
 
   const drains = summarizeDrain(r);
   const served = drains.filter((d) => !isEmbedded(d.id));
-  const peerBest = (key: 'drain' | 'enqueue'): number => Math.max(...served.filter((d) => !isJobfleet(d.id) && d.ok).map((d) => d[key]));
+  const peerBest = (key: 'drain' | 'enqueue'): number =>
+    Math.max(...served.filter((d) => !isJobfleet(d.id) && d.ok).map((d) => d[key]));
   if (served.length) {
     const bestDrain = peerBest('drain');
     const bestEnq = peerBest('enqueue');
@@ -170,7 +203,9 @@ export function renderMarkdown(r: RunResults, resultFile: string): string {
       '|---|---:|---:|---:|---:|---:|',
     );
     for (const d of [...served].sort((a, b) => b.enqueue - a.enqueue)) {
-      out.push(`| ${bold(d.id, label(d.id))} | ${int(d.n)} | ${bold(d.id, int(d.enqueue))} | ${range(d.enqueueMin, d.enqueueMax, d.runs)} | ${ratio(d.enqueue / bestEnq)} | ${int(d.enqueueCpuPer1k)} |`);
+      out.push(
+        `| ${bold(d.id, label(d.id))} | ${int(d.n)} | ${bold(d.id, int(d.enqueue))} | ${range(d.enqueueMin, d.enqueueMax, d.runs)} | ${ratio(d.enqueue / bestEnq)} | ${int(d.enqueueCpuPer1k)} |`,
+      );
     }
     out.push('');
   }
@@ -196,15 +231,31 @@ export function renderMarkdown(r: RunResults, resultFile: string): string {
   const emb = drains.filter((d) => isEmbedded(d.id));
   const embLat = lats.filter((l) => isEmbedded(l.id));
   if (emb.length || embLat.length) {
-    out.push('#### (5) Embedded: Jobfleet on PGlite in memory, in the benchmark process (no peer runs embedded)', '', '| Measure | N / samples | Value |', '|---|---:|---:|');
+    out.push(
+      '#### (5) Embedded: Jobfleet on PGlite in memory, in the benchmark process (no peer runs embedded)',
+      '',
+      '| Measure | N / samples | Value |',
+      '|---|---:|---:|',
+    );
     for (const d of emb) {
-      out.push(`| Drain, jobs/s (median${d.runs > 1 ? `, range ${range(d.drainMin, d.drainMax, d.runs)}` : ''}) | ${int(d.n)} | ${int(d.drain)}${d.ok ? '' : ` — NOT all completed: ${d.errors.join('; ')}`} |`);
+      out.push(
+        `| Drain, jobs/s (median${d.runs > 1 ? `, range ${range(d.drainMin, d.drainMax, d.runs)}` : ''}) | ${int(d.n)} | ${int(d.drain)}${d.ok ? '' : ` — NOT all completed: ${d.errors.join('; ')}`} |`,
+      );
       out.push(`| Bulk enqueue, jobs/s (median) | ${int(d.n)} | ${int(d.enqueue)} |`);
       out.push(`| Peak RSS of the process (database included), MiB | ${int(d.n)} | ${int(d.peakRssMiB)} |`);
     }
-    for (const l of embLat) out.push(`| Latency p50 / p95 / p99, ms | ${l.samples} | ${ms(l.p50)} / ${ms(l.p95)} / ${ms(l.p99)} |`);
+    for (const l of embLat)
+      out.push(`| Latency p50 / p95 / p99, ms | ${l.samples} | ${ms(l.p50)} / ${ms(l.p95)} / ${ms(l.p99)} |`);
     out.push('');
   }
+
+  out.push(
+    ...renderHttp(r.http ?? [], r.params.http),
+    ...renderScaleout(r.scaleout ?? [], r.params.scaleout, label),
+    ...renderSoak(r.soak ?? []),
+    ...renderMemory(r.memory ?? [], r.params.memory, label, r.memoryReference),
+    ...renderFailures(r.failures ?? []),
+  );
 
   out.push('#### Versions and settings', '', '| System | Version | Settings |', '|---|---|---|');
   for (const s of r.systems) {
@@ -231,9 +282,10 @@ The sections between the \`bench:…\` markers are rewritten by the harness (\`n
 ## How to run
 
 \`\`\`sh
-npm run bench                 # full: drain 200,000 × 2 interleaved repetitions, 1,000 latency probes
-npm run bench -- --quick      # 1–2 minutes: drain 20,000 × 1, 200 latency probes
+npm run bench                 # full: every workload (drain 200,000 × 2, 1,000 latency probes, HTTP 20 s, scale-out 1/2/4/8 processes, soak 1,000,000, memory 30 s)
+npm run bench -- --quick      # smaller: drain 20,000, 200 probes, HTTP 5 s, scale-out 1/2 processes, soak 100,000, memory 8 s
 npm run bench -- --systems jobfleet-pg,graphile-worker --workloads drain --n 50000 --reps 3
+npm run bench -- --workloads http,soak --systems jobfleet-pg
 npm run bench -- --help
 \`\`\`
 
@@ -242,10 +294,10 @@ Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust; override with \`BENCH_
 
 ## What is measured
 
-- Each session (one system × one workload × one repetition) runs in its own Node process on a fresh
+- Each session (one system × one workload × one repetition or point) runs in its own Node process on a fresh
   database (\`CREATE DATABASE bench_<system>_<random>\`, dropped after) or a flushed Redis DB. Repetitions
-  are interleaved across systems (A B C, then C B A). Same no-op job, same payload shape, same total
-  concurrency (24), one worker process per system.
+  are interleaved across systems (A B C, then C B A). Drain and latency: same no-op job, same payload shape,
+  same total concurrency (24), one worker process per system.
 - (1) Drain: N jobs enqueued in bulk, \`ANALYZE\`, then the clock runs from starting the workers until
   storage shows every job finished (completion writes included). Verified: every payload index ran
   exactly once and storage counts N completed (graphile-worker deletes completed jobs: it must hold none).
@@ -254,13 +306,22 @@ Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust; override with \`BENCH_
   the enqueue round trip is included. 5 warm-up probes are dropped.
 - (3) Bulk enqueue: the enqueue phase of each drain session (10,000 jobs per library call, empty
   store, no workers running; \`ANALYZE\` not timed).
+- (4) HTTP enqueue (Jobfleet only): the real service (\`jobfleet api\`) on a fresh database, real auth (register,
+  log in, API key), autocannon against \`POST /api/v1/jobs\` with 64 connections; rate limit raised through
+  \`JOBFLEET_RATE_LIMIT\`. Targets: ≥ 10,000 submissions/s, p99 ≤ 50 ms, no errors.
 - (5) Embedded: Jobfleet on PGlite in memory, inside the benchmark process; no peer runs embedded.
+- (6) Scale-out: jobs that wait 10 ms on 1, 2, 4 and 8 worker processes of 50 concurrency each (child
+  processes), jobs finished in a fixed window after a warm-up; linear ideal, efficiency, PostgreSQL cost per job.
+- (7) Soak (Jobfleet only): 1,000,000 jobs drained; first vs last tenth of completions (target: drop ≤ 10%);
+  jobs table and index sizes after the drain, after the cleaner and after VACUUM.
+- (8) Memory: RSS of a worker process (nothing else in it) under a steady load: baseline, steady, peak.
+  Target for Jobfleet: ≤ 150 MB.
 
 Harness layout: \`bench/run.ts\` (arguments, orchestration), \`bench/session.ts\` (one session per
-process), \`bench/systems/*.ts\` (one small \`BenchSystem\` interface per system: \`setup\`,
-\`enqueueBulk\`, \`startWorkers\`, \`remaining\`/\`completed\` for \`waitDrained\`, \`latencyProbe\`,
-\`teardown\`), \`bench/workloads/{drain,latency,bulk-enqueue}.ts\`, \`bench/report.ts\` (JSON and the
-tables below), \`bench/test/harness.test.ts\` (a 500-job PGlite drain through the same code path).
+process), \`bench/worker-process.ts\` and \`bench/worker-fleet.ts\` (worker processes for scale-out and memory),
+\`bench/systems/*.ts\` (one small \`BenchSystem\` interface per system), \`bench/workloads/*.ts\` (one file per
+workload), \`bench/report.ts\` and \`bench/report-tables.ts\` (JSON and the tables below), \`bench/stats.ts\`
+(the arithmetic), \`bench/test/harness.test.ts\` (a 500-job PGlite drain through the same code path, and the arithmetic).
 
 ## Full run
 
@@ -273,14 +334,6 @@ _Not run yet._
 <!-- bench:quick:start -->
 _Not run yet._
 <!-- bench:quick:end -->
-
-## Not yet measured
-
-- (4) HTTP enqueue through the server (autocannon): not yet measured.
-- (6) Scale-out (several worker processes or machines on one database): not yet measured.
-- (7) Soak (hours of steady load: table bloat, retention, leaks): not yet measured.
-- (8) Memory: only the peak RSS of the single benchmark process during a drain is recorded (drain
-  table); memory per worker at steady state and over time is not yet measured.
 `;
 
 const esc = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -313,7 +366,10 @@ export function renderDrainSvg(r: RunResults): string {
 }
 
 /** Writes bench/results/<timestamp>.json and rewrites this mode's section of BENCHMARKS.md. */
-export function writeReport(r: RunResults, opts: { root: string; writeMarkdown: boolean }): { json: string; markdown: string | null } {
+export function writeReport(
+  r: RunResults,
+  opts: { root: string; writeMarkdown: boolean },
+): { json: string; markdown: string | null } {
   const dir = path.join(opts.root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const stamp = r.startedAt.replace(/[:.]/g, '-');
@@ -330,7 +386,10 @@ export function writeReport(r: RunResults, opts: { root: string; writeMarkdown: 
   const body = `${start}\n${renderMarkdown(r, rel)}\n![Drain throughput, ${r.mode} run](bench/results/drain-${r.mode}.svg)\n${end}`;
   const i = md.indexOf(start);
   const j = md.indexOf(end);
-  md = i >= 0 && j > i ? md.slice(0, i) + body + md.slice(j + end.length) : `${md.trimEnd()}\n\n## ${r.mode === 'full' ? 'Full' : 'Quick'} run\n\n${body}\n`;
+  md =
+    i >= 0 && j > i
+      ? md.slice(0, i) + body + md.slice(j + end.length)
+      : `${md.trimEnd()}\n\n## ${r.mode === 'full' ? 'Full' : 'Quick'} run\n\n${body}\n`;
   writeFileSync(mdPath, md);
   return { json: rel, markdown: 'BENCHMARKS.md' };
 }

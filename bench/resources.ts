@@ -55,7 +55,9 @@ export async function prepare(backend: Backend, systemId: string): Promise<Prepa
 /** PostgreSQL server version, for the report. */
 export async function postgresVersion(): Promise<string> {
   try {
-    return await withAdmin(async (db) => (await db.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?');
+    return await withAdmin(
+      async (db) => (await db.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?',
+    );
   } catch {
     return 'unavailable';
   }
@@ -78,7 +80,9 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** Drops databases that killed sessions left behind (named like ours: bench_<system>_<8 hex>). */
 export async function dropLeftoverDatabases(): Promise<string[]> {
   return withAdmin(async (db) => {
-    const { rows } = await db.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname ~ '^bench_[a-z0-9_]+_[0-9a-f]{8}$'`);
+    const { rows } = await db.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname ~ '^bench_[a-z0-9_]+_[0-9a-f]{8}$'`,
+    );
     for (const r of rows) await db.query(`DROP DATABASE IF EXISTS ${r.datname} WITH (FORCE)`);
     return rows.map((r) => r.datname);
   });

@@ -12,8 +12,16 @@ export interface SessionResources {
   databaseUrl?: string;
   /** A flushed Redis logical database (redis backends). */
   redis?: { host: string; port: number; db: number };
-  /** Every handler calls this with its payload as its first act. */
-  onJob: (payload: unknown) => void;
+  /**
+   * Every handler calls this with its payload as its first act, and awaits what it returns when
+   * that is a promise (the scale-out workload's I/O-bound jobs); the no-op path stays synchronous.
+   */
+  onJob: (payload: unknown) => void | Promise<void>;
+  /**
+   * Connections one process may open (scale-out: several processes share the server's
+   * max_connections). Unset: the system's own setting.
+   */
+  poolSize?: number;
 }
 
 export type Backend = 'postgresql' | 'pglite' | 'redis';

@@ -10,7 +10,7 @@ export default function bullmq(): BenchSystem {
   let connection: { host: string; port: number; db: number; maxRetriesPerRequest: null } | null = null;
   let queue: Queue | null = null;
   let worker: Worker | null = null;
-  let onJob: (p: unknown) => void = () => {};
+  let onJob: (p: unknown) => void | Promise<void> = () => {};
   const q = (): Queue => {
     if (!queue) throw new Error('BullMQ session is not set up.');
     return queue;
@@ -40,7 +40,8 @@ export default function bullmq(): BenchSystem {
       worker = new Worker(
         QUEUE,
         async (job) => {
-          onJob(job.data);
+          const pending = onJob(job.data);
+          if (pending) await pending;
           return null;
         },
         { connection, concurrency },

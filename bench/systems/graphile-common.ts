@@ -17,10 +17,11 @@ export interface GraphileVariant {
 /** graphile-worker 0.17.3 in this process: WorkerUtils.addJobs for bulk, addJob for single enqueues. */
 export function graphileSystem(v: GraphileVariant): BenchSystem {
   let url = '';
-  let onJob: (p: unknown) => void = () => {};
+  let onJob: (p: unknown) => void | Promise<void> = () => {};
   let utils: WorkerUtils | null = null;
   let runner: Runner | null = null;
-  const maxPoolSize = 25;
+  const defaultPool = 25;
+  let maxPoolSize = defaultPool;
   const u = (): WorkerUtils => {
     if (!utils) throw new Error('graphile-worker session is not set up.');
     return utils;
@@ -32,8 +33,10 @@ export function graphileSystem(v: GraphileVariant): BenchSystem {
     version: 'graphile-worker 0.17.3',
     settings: {
       concurrentJobs: '= concurrency (24)',
-      maxPoolSize,
-      ...(Object.keys(v.batching).length ? v.batching : { localQueue: 'off (default)', completeJobBatchDelay: '-1 (default)', failJobBatchDelay: '-1 (default)' }),
+      maxPoolSize: defaultPool,
+      ...(Object.keys(v.batching).length
+        ? v.batching
+        : { localQueue: 'off (default)', completeJobBatchDelay: '-1 (default)', failJobBatchDelay: '-1 (default)' }),
       addJobs: `${CHUNK} per call`,
     },
     note: v.note,
@@ -42,6 +45,7 @@ export function graphileSystem(v: GraphileVariant): BenchSystem {
       if (!res.databaseUrl) throw new Error('graphile-worker needs a database URL.');
       url = res.databaseUrl;
       onJob = res.onJob;
+      maxPoolSize = Math.min(defaultPool, res.poolSize ?? defaultPool);
       utils = await makeWorkerUtils({ connectionString: url, logger: silent });
       await utils.migrate();
     },
@@ -63,14 +67,17 @@ export function graphileSystem(v: GraphileVariant): BenchSystem {
         logger: silent,
         taskList: {
           [JOB]: async (payload) => {
-            onJob(payload);
+            const pending = onJob(payload);
+            if (pending) await pending;
           },
         },
         preset: { worker: { ...v.batching } },
       });
     },
     async remaining() {
-      const r = await u().withPgClient((c) => c.query<{ n: number }>('SELECT count(*)::int AS n FROM graphile_worker._private_jobs'));
+      const r = await u().withPgClient((c) =>
+        c.query<{ n: number }>('SELECT count(*)::int AS n FROM graphile_worker._private_jobs'),
+      );
       return r.rows[0]?.n ?? -1;
     },
     async completed(enqueued) {

@@ -4,12 +4,14 @@ import graphileWorker from './graphile-worker.ts';
 import graphileWorkerUnbatched from './graphile-worker-unbatched.ts';
 import { jobfleetPg } from './jobfleet-pg.ts';
 import jobfleetPglite from './jobfleet-pglite.ts';
+import { jobfleetRabbitmq } from './jobfleet-rabbitmq.ts';
 import { pgBossLarge, pgBossMatched } from './pg-boss.ts';
 
 /** Every system, by id, in the order the tables list them. */
 export const SYSTEMS: Record<string, SystemFactory> = {
   'jobfleet-pg': () => jobfleetPg(true),
   'jobfleet-pg-norelay': () => jobfleetPg(false),
+  'jobfleet-rabbitmq': jobfleetRabbitmq,
   'graphile-worker': graphileWorker,
   'graphile-worker-unbatched': graphileWorkerUnbatched,
   'pg-boss': pgBossMatched,

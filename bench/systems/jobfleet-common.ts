@@ -7,26 +7,39 @@ export const JOBFLEET_POOL = 8;
 /** Rows per enqueueMany call (the client splits into 5,000-row statements inside one transaction). */
 export const JOBFLEET_CHUNK = 10_000;
 
+const dbName = (url: string | undefined): string => (url ? new URL(url).pathname.slice(1) : 'embedded');
+
 /** The Jobfleet session shared by the PostgreSQL and PGlite variants. */
 export class JobfleetSession {
   fleet: Jobfleet | null = null;
   worker: Worker | null = null;
+  /** Scale-out worker processes leave the broker's queues to the session that owns the database. */
+  private readonly keepBroker = process.env.JOBFLEET_BENCH_KEEP_BROKER === '1';
 
-  async open(res: SessionResources, opts: { memory?: boolean; relayEvents?: boolean }): Promise<void> {
+  async open(res: SessionResources, opts: { memory?: boolean; relayEvents?: boolean; amqpUrl?: string }): Promise<void> {
     const onJob = res.onJob;
     const noop = defineJob({
       name: JOB,
       description: 'Benchmark no-op: reports its payload to the harness and returns null.',
+      // The no-op returns null synchronously (drain); only an I/O-bound onJob makes it a promise.
       handler: (payload: unknown) => {
-        onJob(payload);
-        return null;
+        const pending = onJob(payload);
+        return pending ? pending.then(() => null) : null;
       },
     });
     this.fleet = await Jobfleet.open({
-      ...(opts.memory ? { memory: true } : { databaseUrl: res.databaseUrl, poolSize: JOBFLEET_POOL }),
+      ...(opts.memory
+        ? { memory: true }
+        : { databaseUrl: res.databaseUrl, poolSize: Math.min(JOBFLEET_POOL, res.poolSize ?? JOBFLEET_POOL) }),
       ...(opts.relayEvents === undefined ? {} : { relayEvents: opts.relayEvents }),
+      // RabbitMQ names are per database, so sessions never see each other's messages.
+      ...(opts.amqpUrl
+        ? { dispatch: { kind: 'rabbitmq' as const, url: opts.amqpUrl, prefix: `bench-${dbName(res.databaseUrl)}` } }
+        : {}),
       jobTypes: [noop],
     });
+    // Like every long-lived `jobfleet` process with RabbitMQ dispatch, each session process relays the outbox.
+    if (opts.amqpUrl) await this.fleet.createOutboxRelay().start();
   }
 
   private get f(): Jobfleet {
@@ -58,7 +71,9 @@ export class JobfleetSession {
   }
 
   async completed(): Promise<number> {
-    const { rows } = await this.f.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.f.schema}.jobs WHERE status = 'COMPLETED'`);
+    const { rows } = await this.f.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${this.f.schema}.jobs WHERE status = 'COMPLETED'`,
+    );
     return rows[0]?.n ?? -1;
   }
 
@@ -67,6 +82,11 @@ export class JobfleetSession {
   }
 
   async close(): Promise<void> {
+    const topology = this.fleet?.brokerTopology;
+    if (this.fleet && topology && !this.keepBroker) {
+      const broker = await this.fleet.broker();
+      await broker.withChannel((ch) => topology.teardown(ch, ['default'])).catch(() => {});
+    }
     await this.fleet?.close({ graceMs: 2000 });
     this.fleet = null;
     this.worker = null;

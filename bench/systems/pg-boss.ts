@@ -73,7 +73,13 @@ export function pgBossSystem(v: PgBossVariant): BenchSystem {
     async setup(res: SessionResources) {
       if (!res.databaseUrl) throw new Error('pg-boss needs a database URL.');
       onJob = res.onJob;
-      boss = new PgBoss({ connectionString: res.databaseUrl, max: POOL, supervise: false, schedule: false, migrate: true });
+      boss = new PgBoss({
+        connectionString: res.databaseUrl,
+        max: Math.min(POOL, res.poolSize ?? POOL),
+        supervise: false,
+        schedule: false,
+        migrate: true,
+      });
       boss.on('error', (e: Error) => console.error('pg-boss error:', e.message));
       await boss.start();
       await boss.createQueue(JOB);

@@ -50,7 +50,9 @@ export async function waitDrained(
   const ran = await pollUntil(() => tracker.distinct >= n, 2, deadline - performance.now());
   const handlersDoneAt = performance.now();
   let remaining = -1;
-  const drained = ran && (await pollUntil(async () => (remaining = await system.remaining()) === 0, 5, Math.max(1000, deadline - performance.now())));
+  const drained =
+    ran &&
+    (await pollUntil(async () => (remaining = await system.remaining()) === 0, 5, Math.max(1000, deadline - performance.now())));
   return { ran, drained, remaining, handlersDoneAt };
 }
 
