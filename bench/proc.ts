@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Reads other processes' CPU time and memory from /proc (Linux), for processes the benchmark does
@@ -33,4 +33,31 @@ export function rssMiB(pid: number): { rss: number; peak: number } | null {
   } catch {
     return null;
   }
+}
+
+/** A process and its descendants (the service's copies under `--processes`), from /proc/<pid>/stat. */
+export function processTree(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  try {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      } catch {
+        // Gone in between.
+      }
+    }
+  } catch {
+    return [pid];
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const [child, parent] of parentOf) if (parent === tree[i]) tree.push(child);
+  return tree;
+}
+
+/** CPU time of a process tree so far, ms (null when the root is gone). */
+export function treeCpuMs(pids: number[]): number | null {
+  const each = pids.map(cpuMs);
+  return each[0] === null ? null : each.reduce<number>((sum, ms) => sum + (ms ?? 0), 0);
 }

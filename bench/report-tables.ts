@@ -31,6 +31,8 @@ export function httpTargetsMet(r: Pick<HttpResult, 'perSec' | 'p99' | 'errors' |
 export interface HttpParams {
   connections: number;
   durationS: number;
+  /** Service copies (`--processes`), one table each; absent in results from before it existed: 1. */
+  processes?: number[];
   warmupS: number;
   role: string;
   env: Record<string, string>;
@@ -54,7 +56,12 @@ export function renderHttp(rows: HttpResult[], p: HttpParams | undefined): strin
   ];
   for (const r of rows) {
     const met = httpTargetsMet(r);
+    const copies = r.processes ?? 1;
     out.push(
+      copies === 1
+        ? '**One service process** (`jobfleet api`):'
+        : `**${copies} service processes** (\`jobfleet api --processes ${copies}\`: copies under one supervisor sharing the port, on the same cores as autocannon and PostgreSQL):`,
+      '',
       '| Measure | Value | Target |',
       '|---|---:|---|',
       `| Submissions/s (2xx responses ÷ duration) | **${int(r.perSec)}** | ≥ ${int(TARGETS.httpPerSec)}: ${yes(met.rate)} |`,
@@ -62,7 +69,7 @@ export function renderHttp(rows: HttpResult[], p: HttpParams | undefined): strin
       `| Errors (timeouts) / non-2xx responses | ${int(r.errors)} (${int(r.timeouts)}) / ${int(r.non2xx)} | 0: ${yes(met.errors)} |`,
       `| Requests / 2xx in ${r.durationS.toFixed(1)} s | ${int(r.requests)} / ${int(r.ok2xx)} | |`,
       `| Jobs stored / 2xx responses / requests sent (warm-up included) | ${int(r.stored)} / ${int(r.stored2xx)} / ${int(r.sent)} | between 2xx and sent: ${yes(r.stored >= r.stored2xx && r.stored <= r.sent)} |`,
-      `| Service process: CPU per 1,000 requests, ms / peak RSS, MiB | ${int(r.serverCpuMsPer1k)} / ${int(r.serverPeakRssMiB)} | |`,
+      `| Service: CPU per 1,000 requests (all processes), ms / peak RSS of one process, MiB | ${int(r.serverCpuMsPer1k)} / ${int(r.serverPeakRssMiB)} | |`,
       `| PostgreSQL transactions per request | ${Number.isFinite(r.pgTransactionsPerRequest) ? r.pgTransactionsPerRequest.toFixed(2) : '—'} | |`,
       '',
     );

@@ -46,6 +46,7 @@ const { values } = parseArgs({
     timeout: { type: 'string' },
     'http-seconds': { type: 'string' },
     'http-connections': { type: 'string' },
+    'http-processes': { type: 'string' },
     'scaleout-procs': { type: 'string' },
     'scaleout-seconds': { type: 'string' },
     'soak-n': { type: 'string' },
@@ -61,7 +62,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`npm run bench [-- --quick] [--systems ${Object.keys(SYSTEMS).join(',')}] [--workloads ${WORKLOADS.join(',')}]
   drain/latency:  [--n N] [--reps R] [--latency SAMPLES] [--latency-reps R] [--concurrency C] [--timeout SECONDS]
-  http:           [--http-seconds S (20; quick 5)] [--http-connections C (64)]
+  http:           [--http-seconds S (20; quick 5)] [--http-connections C (64)] [--http-processes 1,2 (service copies)]
   scaleout:       [--scaleout-procs 1,2,4,8 (quick 1,2)] [--scaleout-seconds S (window per point: 12; quick 5)]
   soak:           [--soak-n N (1,000,000; quick 100,000)]
   memory:         [--memory-seconds S (30; quick 8)] [--memory-rate JOBS_PER_S (500)]
@@ -87,6 +88,7 @@ const params = {
   http: {
     connections: num(values['http-connections'], 64),
     durationS: num(values['http-seconds'], quick ? 5 : 20),
+    processes: list(values['http-processes'], [1, 2]),
     warmupS: quick ? 1 : 3,
     role: 'api',
     env: { ...SERVICE_ENV },
@@ -289,20 +291,22 @@ async function main(): Promise<void> {
   }
   if (workloads.has('http') && ids.includes(JOBFLEET_ONLY)) {
     const h = params.http;
-    line('http', `jobfleet api, ${h.connections} conns`);
-    try {
-      const { result: r } = await session(
-        'http',
-        'jobfleet-http',
-        { connections: h.connections, durationS: h.durationS, warmupS: h.warmupS },
-        (h.durationS + h.warmupS) * 1000 + 180_000,
-      );
-      results.http?.push(r);
-      console.log(
-        `${f0(r.perSec)}/s p50 ${r.p50} p99 ${r.p99} ms, ${r.errors} errors, ${r.non2xx} non-2xx${r.ok ? '' : '  FAILED: ' + r.error}`,
-      );
-    } catch (err) {
-      failed('http', 'jobfleet-http', err);
+    for (const processes of h.processes) {
+      line('http', `jobfleet api ×${processes}, ${h.connections} conns`);
+      try {
+        const { result: r } = await session(
+          'http',
+          'jobfleet-http',
+          { connections: h.connections, durationS: h.durationS, warmupS: h.warmupS, processes },
+          (h.durationS + h.warmupS) * 1000 + 180_000,
+        );
+        results.http?.push(r);
+        console.log(
+          `${f0(r.perSec)}/s p50 ${r.p50} p99 ${r.p99} ms, ${r.errors} errors, ${r.non2xx} non-2xx${r.ok ? '' : '  FAILED: ' + r.error}`,
+        );
+      } catch (err) {
+        failed('http', 'jobfleet-http', err);
+      }
     }
   }
   if (workloads.has('scaleout') && scaleoutIds.length) {

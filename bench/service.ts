@@ -32,18 +32,26 @@ export async function startService(
   databaseUrl: string,
   role: 'api' | 'start' = 'api',
   timeoutMs = 120_000,
+  processes = 1,
 ): Promise<RunningService> {
-  const child = spawn(process.execPath, [CLI, role, '--port', '0', '--host', '127.0.0.1'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...SERVICE_ENV,
-      DATABASE_URL: databaseUrl,
-      JOBFLEET_JWT_SECRET: randomBytes(32).toString('hex'),
-      JOBFLEET_ADMIN_EMAIL: 'bench-admin@example.com',
+  // JOBFLEET_BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service
+  // (node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = (process.env.JOBFLEET_BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, CLI, role, '--port', '0', '--host', '127.0.0.1', '--processes', String(processes)],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...SERVICE_ENV,
+        DATABASE_URL: databaseUrl,
+        JOBFLEET_JWT_SECRET: randomBytes(32).toString('hex'),
+        JOBFLEET_ADMIN_EMAIL: 'bench-admin@example.com',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -1,13 +1,15 @@
 import autocannon from 'autocannon';
 import { JobfleetHttpClient } from '@jobfleet/client';
 import { DEFAULT_SCHEMA, PgDatabase } from '@jobfleet/core';
-import { cpuMs, rssMiB } from '../proc.ts';
+import { processTree, rssMiB, treeCpuMs } from '../proc.ts';
 import { prepare, sleep } from '../resources.ts';
 import { startService } from '../service.ts';
 
 export interface HttpOptions {
   connections: number;
   durationS: number;
+  /** Copies of the service under one supervisor (`jobfleet api --processes N`). */
+  processes: number;
   /** Unrecorded run first (JIT, pools, caches), seconds. */
   warmupS: number;
 }
@@ -15,6 +17,8 @@ export interface HttpOptions {
 export interface HttpResult {
   system: 'jobfleet-http';
   connections: number;
+  /** Service copies; absent in results written before `--processes` existed (then 1). */
+  processes?: number;
   durationS: number;
   /** Successful (2xx) submissions per second over the measured run. */
   perSec: number;
@@ -40,7 +44,7 @@ export interface HttpResult {
   stored2xx: number;
   /** Requests sent in both runs. */
   sent: number;
-  /** The service process: CPU per 1,000 requests in the measured run, and its peak RSS. */
+  /** The service's processes: CPU per 1,000 requests in the measured run (all of them), and the largest peak RSS of one. */
   serverCpuMsPer1k: number;
   serverPeakRssMiB: number;
   /** Committed and rolled-back transactions of the database per request in the measured run (pg_stat_database). */
@@ -59,7 +63,7 @@ const BODY = JSON.stringify({ type: 'noop', payload: null });
 export async function runHttp(opts: HttpOptions): Promise<HttpResult> {
   const prepared = await prepare('postgresql', 'jobfleet_http');
   const databaseUrl = prepared.res.databaseUrl as string;
-  const service = await startService(databaseUrl).catch(async (err: unknown) => {
+  const service = await startService(databaseUrl, 'api', 120_000, opts.processes).catch(async (err: unknown) => {
     await prepared.cleanup();
     throw err;
   });
@@ -79,10 +83,11 @@ export async function runHttp(opts: HttpOptions): Promise<HttpResult> {
     const warm = opts.warmupS > 0 ? await autocannon({ ...options, duration: opts.warmupS }) : null;
     const db = new PgDatabase({ connectionString: databaseUrl, max: 1 });
     const x0 = await transactions(db);
-    const cpu0 = cpuMs(service.pid);
+    const pids = processTree(service.pid);
+    const cpu0 = treeCpuMs(pids);
     const r = await autocannon({ ...options, duration: opts.durationS });
-    const cpu1 = cpuMs(service.pid);
-    const mem = rssMiB(service.pid);
+    const cpu1 = treeCpuMs(pids);
+    const peaks = pids.map((pid) => rssMiB(pid)?.peak ?? NaN).filter(Number.isFinite);
     const x1 = await transactions(db);
     const stored = await db
       .query<{ n: number }>(`SELECT count(*)::int AS n FROM ${DEFAULT_SCHEMA}.jobs WHERE type = 'noop'`)
@@ -99,6 +104,7 @@ export async function runHttp(opts: HttpOptions): Promise<HttpResult> {
     return {
       system: 'jobfleet-http',
       connections: opts.connections,
+      processes: opts.processes,
       durationS: r.duration,
       perSec: r['2xx'] / r.duration,
       p50: r.latency.p50,
@@ -115,7 +121,7 @@ export async function runHttp(opts: HttpOptions): Promise<HttpResult> {
       stored2xx,
       sent,
       serverCpuMsPer1k: cpu0 !== null && cpu1 !== null && r.requests.total > 0 ? (cpu1 - cpu0) / (r.requests.total / 1000) : NaN,
-      serverPeakRssMiB: mem?.peak ?? NaN,
+      serverPeakRssMiB: peaks.length ? Math.max(...peaks) : NaN,
       // The service's maintenance loops and the probe's own queries add a few per second: noise here.
       pgTransactionsPerRequest: r.requests.total > 0 ? (x1 - x0) / r.requests.total : NaN,
       ok: errors.length === 0,

@@ -13,6 +13,7 @@
  * | `JOBFLEET_QUEUES`           | `--queues <a,b>`        | queues of the job types      | Queues the worker serves                                       |
  * | `JOBFLEET_JOBS_DIR`         | `--jobs <folder>`       | (none)                       | Folder of modules exporting job types, added to the examples   |
  * | `JOBFLEET_SHUTDOWN_GRACE_MS`| `--grace-ms <ms>`       | `10000`                      | On SIGTERM, how long running jobs may take to finish           |
+ * | `JOBFLEET_PROCESSES`        | `--processes <n>`       | `1`                          | Copies of a role under one supervisor (1–64; PostgreSQL only)  |
  * | `JOBFLEET_ADMIN_EMAIL`      |                         | (the server's default)       | Email of the admin created on first start                       |
  * | `LOG_LEVEL`                 | `--log-level <level>`   | `info`                       | fatal, error, warn, info, debug, trace or silent               |
  * | `JOBFLEET_DISPATCH`         | `--dispatch <kind>`     | `postgres`                   | How workers learn of jobs: `postgres` or `rabbitmq`            |
@@ -42,6 +43,8 @@ export interface CliConfig {
   queues: string[] | undefined;
   jobsDir: string | undefined;
   graceMs: number;
+  /** Copies of a role run under one supervisor (node:cluster); 1: this process runs it. */
+  processes: number;
   adminEmail: string | undefined;
   logLevel: LogLevel;
   dispatch: DispatchConfig;
@@ -58,6 +61,7 @@ export interface ConfigFlags {
   queues?: string;
   jobs?: string;
   graceMs?: string;
+  processes?: string;
   logLevel?: string;
   dispatch?: string;
   amqpUrl?: string;
@@ -129,6 +133,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Cli
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const processes = integer(pick(flags.processes, 'processes'), 1, 1, 64);
+  if (processes > 1 && db.value === undefined) {
+    throw new UsageError(
+      `${pick(flags.processes, 'processes').source} > 1 needs a shared PostgreSQL (DATABASE_URL): the embedded database serves one process.`,
+    );
+  }
   if (dispatch.kind === 'rabbitmq' && db.value === undefined) {
     throw new UsageError(
       `${dispatchKind.source}=rabbitmq needs a shared PostgreSQL (DATABASE_URL): the embedded database serves one process.`,
@@ -145,6 +155,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Cli
     queues: queueList,
     jobsDir: jobs.value,
     graceMs: integer(pick(flags.graceMs, 'graceMs'), 10_000, 0, 3_600_000),
+    processes,
     adminEmail: nonEmpty(env.JOBFLEET_ADMIN_EMAIL),
     logLevel: logLevel as LogLevel,
     dispatch,
@@ -161,6 +172,7 @@ const ENV_NAMES: Record<string, string> = {
   queues: 'JOBFLEET_QUEUES',
   jobsDir: 'JOBFLEET_JOBS_DIR',
   graceMs: 'JOBFLEET_SHUTDOWN_GRACE_MS',
+  processes: 'JOBFLEET_PROCESSES',
   logLevel: 'LOG_LEVEL',
   dispatch: 'JOBFLEET_DISPATCH',
   amqpUrl: 'AMQP_URL',

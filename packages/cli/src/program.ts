@@ -66,6 +66,7 @@ export function buildProgram(): Command {
       cmd.option('--concurrency <n>', 'jobs run at once, 1–1000 (env JOBFLEET_CONCURRENCY, default 10)');
       cmd.option('--queues <a,b>', 'queues to serve (env JOBFLEET_QUEUES, default: those of the job types)');
     }
+    cmd.option('--processes <n>', 'run n copies under one supervisor, sharing the port (env JOBFLEET_PROCESSES, default 1)');
     cmd.option('--jobs <folder>', 'folder of modules exporting job types, added to the examples (env JOBFLEET_JOBS_DIR)');
     cmd.option('--dispatch <kind>', 'postgres|rabbitmq: how workers learn of jobs (env JOBFLEET_DISPATCH, default postgres)');
     cmd.option('--amqp-url <url>', 'RabbitMQ URL for rabbitmq dispatch (env AMQP_URL)');

@@ -6,11 +6,28 @@ import { Jobfleet, RabbitTopology } from '@jobfleet/core';
 import { createTestDatabase, pgAvailable, waitFor, type TestDatabase } from '@jobfleet/core/testing';
 import { AMQP_URL, amqpAvailable, deleteBrokerTopology } from '@jobfleet/core/testing/rabbitmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { JobfleetHttpClient } from '@jobfleet/client';
 import { freePort, isOneLineError, runCli, startCli } from './helpers.ts';
 
 const FIXTURE_JOBS = fileURLToPath(new URL('./fixtures/jobs/', import.meta.url));
+
+/** Child processes of pid that run the CLI (Linux /proc; tsx may have an esbuild helper as well). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return parent === pid && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('bin.ts');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 describe.runIf(pgAvailable)('jobfleet operations on PostgreSQL', () => {
   let db: TestDatabase;
@@ -189,6 +206,37 @@ describe.runIf(pgAvailable)('jobfleet operations on PostgreSQL', () => {
       expect((await api.stop('SIGTERM')).code).toBe(0);
     }
   }, 180_000);
+
+  it('runs the api role as two processes under one supervisor: a killed copy is replaced, SIGTERM stops all', async () => {
+    const port = await freePort();
+    const api = startCli(['api', '--port', String(port), '--processes', '2'], env);
+    const listening = () => api.output().stdout.match(/listening on http:\/\/\S+/g)?.length ?? 0;
+    const until = async (what: () => boolean, label: string) => {
+      const deadline = Date.now() + 120_000;
+      while (!what()) {
+        if (Date.now() > deadline || api.child.exitCode !== null) throw new Error(`${label}: ${JSON.stringify(api.output())}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      await until(() => listening() === 2, 'two copies listening');
+      const copies = childrenOf(api.child.pid as number);
+      expect(copies).toHaveLength(2);
+      const client = new JobfleetHttpClient({ baseUrl: `http://127.0.0.1:${port}` });
+      expect(await client.health()).toMatchObject({ status: 'ok' });
+      process.kill(copies[0] as number, 'SIGKILL');
+      await until(() => listening() === 3, 'a replacement listening');
+      expect(api.output().stderr).toMatch(/ended \(SIGKILL\); starting another/);
+      expect(childrenOf(api.child.pid as number)).toHaveLength(2);
+      for (let i = 0; i < 4; i++) expect(await client.health()).toMatchObject({ status: 'ok' });
+      const after = childrenOf(api.child.pid as number);
+      const stopped = await api.stop('SIGTERM');
+      expect(stopped.code).toBe(0);
+      for (const pid of after) expect(() => process.kill(pid, 0)).toThrow();
+    } finally {
+      if (api.child.exitCode === null) await api.stop('SIGKILL');
+    }
+  }, 240_000);
 
   it('refuses bad input with one line on stderr', async () => {
     const cases: [string[], number, RegExp][] = [

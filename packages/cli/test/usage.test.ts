@@ -113,6 +113,9 @@ describe('jobfleet usage errors', () => {
         message: /dispatch through RabbitMQ needs a shared PostgreSQL: set DATABASE_URL/,
       },
       { args: ['start', '--dispatch', 'kafka'], code: 2, message: /--dispatch must be postgres or rabbitmq, not "kafka"/ },
+      { args: ['start', '--processes', '2'], code: 2, message: /--processes > 1 needs a shared PostgreSQL \(DATABASE_URL\)/ },
+      { args: ['start', '--processes', '0'], code: 2, message: /--processes must be between 1 and 64/ },
+      { args: ['start'], env: { JOBFLEET_PROCESSES: 'many' }, code: 2, message: /JOBFLEET_PROCESSES must be a whole number/ },
       {
         args: ['start'],
         env: { JOBFLEET_DISPATCH: 'pulsar' },

@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -16,6 +15,7 @@ import { graphqlPlugin } from './graphql/plugin.ts';
 import { sendError } from './http-errors.ts';
 import { ServerMetrics } from './metrics.ts';
 import { authHook } from './principal.ts';
+import { securityHeaders } from './security-headers.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -88,19 +88,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     'form-action': ["'self'"],
     'upgrade-insecure-requests': config.secureCookies ? [] : null,
   };
-  // The router answers a few requests before any hook runs (a bad URL): they get the same headers as helmet's.
-  const routerErrorHeaders: Record<string, string> = {
-    'content-security-policy': Object.entries(cspDirectives)
-      .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, ...(v as string[])].join(' '))
-      .join(';'),
-    'cross-origin-opener-policy': 'same-origin',
-    'cross-origin-resource-policy': 'same-origin',
-    'referrer-policy': 'no-referrer',
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'SAMEORIGIN',
-    ...(config.secureCookies ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
-  };
+  // On every response, including the router's own refusals (a bad URL), which no hook sees.
+  const headers = securityHeaders({
+    contentSecurityPolicy: { useDefaults: true, directives: cspDirectives },
+    crossOriginEmbedderPolicy: false,
+    strictTransportSecurity: config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  });
   const options: FastifyServerOptions = {
     bodyLimit: config.bodyLimit,
     genReqId: (req) => {
@@ -113,7 +106,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // The router's own refusals (bad percent-encoding, over-long path parameter) in the API's error shape.
     frameworkErrors: (err, request, reply) => {
-      reply.headers(routerErrorHeaders);
+      reply.headers(headers);
       sendError(err, request, reply);
     },
   };
@@ -131,15 +124,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.decorateRequest('principal', null);
   app.decorateRequest('authError', null);
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
 
   const metrics = new ServerMetrics(fleet);
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.recordRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   // Open Server-Sent Event streams: ended before the server closes, so close() does not wait on them.
@@ -149,11 +146,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => metrics.close());
 
-  await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: true, directives: cspDirectives },
-    crossOriginEmbedderPolicy: false,
-    hsts: config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-  });
   await app.register(cors, {
     origin: config.corsOrigins.length ? config.corsOrigins : false,
     credentials: true,

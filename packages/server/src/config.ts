@@ -14,6 +14,7 @@ import type { ServerConfig } from './contracts.ts';
  * | JOBFLEET_SECURE_COOKIES          | false          | mark auth cookies Secure (set it behind TLS)                            |
  * | JOBFLEET_DASHBOARD_DIR           | (unset)        | folder of the built dashboard, served at `/` with SPA fallback          |
  * | JOBFLEET_METRICS_PUBLIC          | true           | `GET /metrics` open; false: admin credentials required                  |
+ * | JOBFLEET_AUTH_CACHE_MS         | 2000           | valid API keys/sessions are re-checked in the database after this, ms    |
  * | JOBFLEET_TRUST_PROXY             | (off)          | behind a proxy: true, a hop count, or comma-separated addresses/CIDRs   |
  * | JOBFLEET_JWT_SECRET              | (generated)    | HS256 secret, ≥ 32 chars; unset: generated once, kept in the database   |
  *
@@ -54,6 +55,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     secureCookies: bool('JOBFLEET_SECURE_COOKIES', false),
     dashboardDir: get('JOBFLEET_DASHBOARD_DIR'),
     metricsPublic: bool('JOBFLEET_METRICS_PUBLIC', true),
+    authCacheMs: int('JOBFLEET_AUTH_CACHE_MS', 2000, 0, 60_000),
     trustProxy: trustProxy(get('JOBFLEET_TRUST_PROXY')),
   };
 }

@@ -101,6 +101,12 @@ export interface ServerConfig {
   dashboardDir?: string;
   /** GET /metrics without authentication (default true: scrape it from inside the network); false: admin only. */
   metricsPublic?: boolean;
+  /**
+   * How long a valid API key or session is taken on this process's word before the database is asked
+   * again, ms (default 2000 from loadServerConfig; 0 or unset: every request asks). Changes made
+   * through this process apply at once; a revocation or disable made by another process, within this.
+   */
+  authCacheMs?: number;
   /** Trust X-Forwarded-* from proxies (Fastify's trustProxy): true, a hop count, or addresses/CIDRs. Default: off. */
   trustProxy?: boolean | number | string[];
 }

@@ -21,6 +21,10 @@ export class ServerMetrics {
   private readonly cancelled: Counter<'type' | 'queue'>;
   private readonly runTime: Histogram<'type' | 'queue'>;
   private readonly waitTime: Histogram<'type' | 'queue'>;
+  /** Label children per method/route/status: prom-client hashes a label object on every call otherwise. */
+  private readonly httpChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
+  /** The same for job counters, per type and queue (bounded by the job types and queues that exist). */
+  private readonly enqueuedChildren = new Map<string, { inc(): void }>();
   private readonly queuedAt = new Map<string, number>();
   private readonly startedAt = new Map<string, number>();
   private readonly unsubscribe: () => void;
@@ -162,6 +166,31 @@ export class ServerMetrics {
     });
   }
 
+  /** One served HTTP request (route: the route's pattern, never the raw URL, so labels stay few). */
+  recordRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let child = this.httpChildren.get(key);
+    if (!child) {
+      child = {
+        count: this.httpRequests.labels(method, route, String(status)),
+        duration: this.httpDuration.labels(method, route),
+      };
+      this.httpChildren.set(key, child);
+    }
+    child.count.inc();
+    child.duration.observe(seconds);
+  }
+
+  private countEnqueued(type: string, queue: string): void {
+    const key = `${type}\u0000${queue}`;
+    let child = this.enqueuedChildren.get(key);
+    if (!child) {
+      child = this.enqueued.labels(type, queue);
+      this.enqueuedChildren.set(key, child);
+    }
+    child.inc();
+  }
+
   private track(map: Map<string, number>, id: string, at: number): void {
     if (map.size >= MAX_TRACKED) {
       const oldest = map.keys().next().value;
@@ -177,7 +206,7 @@ export class ServerMetrics {
     switch (e.status) {
       case 'QUEUED':
       case 'SCHEDULED':
-        if (!e.attempt) this.enqueued.inc(labels);
+        if (!e.attempt) this.countEnqueued(e.type, e.queue);
         this.track(this.queuedAt, e.jobId, at);
         break;
       case 'RUNNING': {

@@ -306,6 +306,41 @@ describe.runIf(pgAvailable)('auth over HTTP (real PostgreSQL)', () => {
     expect((await call(h, 'GET', '/api/v1/jobs', { headers: { 'x-api-key': "jf_' OR '1'='1" } })).status).toBe(401);
   });
 
+  it('credential cache: changes through the service apply at once; changes made elsewhere within authCacheMs', async () => {
+    const m = await newMember(h);
+    const created = await call(h, 'POST', '/api/v1/api-keys', {
+      token: m.token,
+      body: { name: 'cached', scopes: ['jobs:read'] },
+    });
+    const key = created.body.key as string;
+    // Another process of the fleet (its own service and cache) on the same database.
+    const other = createAuthService({ fleet: h.fleet, config: { ...h.config, authCacheMs: 400 }, secret: TEST_SECRET });
+    const uncached = createAuthService({ fleet: h.fleet, config: { ...h.config, authCacheMs: 0 }, secret: TEST_SECRET });
+    expect(await other.authenticate({ apiKey: key })).toMatchObject({ userId: m.id, via: 'api-key', scopes: ['jobs:read'] });
+    expect(await other.authenticate({ bearer: m.token })).toMatchObject({ userId: m.id, via: 'jwt' });
+    // Revoked and disabled behind its back (as another process would).
+    const t0 = Date.now();
+    await h.fleet.db.query(`UPDATE ${h.fleet.schema}.api_keys SET revoked_at = now() WHERE id = $1`, [created.body.apiKey.id]);
+    await h.fleet.db.query(`UPDATE ${h.fleet.schema}.users SET disabled = true WHERE id = $1`, [m.id]);
+    await expect(uncached.authenticate({ apiKey: key })).rejects.toMatchObject({ status: 401, code: 'API_KEY_REVOKED' });
+    await expect(uncached.authenticate({ bearer: m.token })).rejects.toMatchObject({ status: 401, code: 'USER_DISABLED' });
+    if (Date.now() - t0 < 300) {
+      // Still inside the window: the cached answer stands (the documented bound).
+      expect(await other.authenticate({ apiKey: key })).toMatchObject({ userId: m.id });
+    }
+    await new Promise((r) => setTimeout(r, 450));
+    await expect(other.authenticate({ apiKey: key })).rejects.toMatchObject({ status: 401, code: 'API_KEY_REVOKED' });
+    await expect(other.authenticate({ bearer: m.token })).rejects.toMatchObject({ status: 401, code: 'USER_DISABLED' });
+    // Refusals are never cached: the key works again as soon as the database says so.
+    await h.fleet.db.query(`UPDATE ${h.fleet.schema}.users SET disabled = false WHERE id = $1`, [m.id]);
+    await h.fleet.db.query(`UPDATE ${h.fleet.schema}.api_keys SET revoked_at = NULL WHERE id = $1`, [created.body.apiKey.id]);
+    expect(await other.authenticate({ apiKey: key })).toMatchObject({ userId: m.id });
+    // Through the server's own service, a revocation applies to the very next request.
+    expect((await call(h, 'GET', '/api/v1/jobs', { headers: { 'x-api-key': key } })).status).toBe(200);
+    expect((await call(h, 'DELETE', `/api/v1/api-keys/${created.body.apiKey.id}`, { token: m.token })).status).toBe(200);
+    expect((await call(h, 'GET', '/api/v1/jobs', { headers: { 'x-api-key': key } })).status).toBe(401);
+  });
+
   it('an expired API key is refused', async () => {
     const m = await newMember(h);
     const created = await call(h, 'POST', '/api/v1/api-keys', {

@@ -7,6 +7,7 @@ import { Jobfleet } from '@jobfleet/core';
 import { createTestDatabase, pgAvailable, waitFor } from '@jobfleet/core/testing';
 import { exampleJobTypes } from '@jobfleet/examples';
 import { call, newMember, startHarness, TEST_SECRET, type Harness } from './helpers.ts';
+import { CredentialCache } from '../src/auth/credential-cache.ts';
 import {
   buildServer,
   createAuthService,
@@ -273,6 +274,7 @@ describe('units', () => {
       secureCookies: false,
       dashboardDir: undefined,
       metricsPublic: true,
+      authCacheMs: 2000,
       trustProxy: false,
     });
     const c = loadServerConfig({
@@ -294,6 +296,30 @@ describe('units', () => {
     });
     expect(() => loadServerConfig({ JOBFLEET_BODY_LIMIT: 'lots' })).toThrow(/JOBFLEET_BODY_LIMIT/);
     expect(() => loadServerConfig({ JOBFLEET_SECURE_COOKIES: 'maybe' })).toThrow(/JOBFLEET_SECURE_COOKIES/);
+    expect(loadServerConfig({ JOBFLEET_AUTH_CACHE_MS: '0' }).authCacheMs).toBe(0);
+    expect(() => loadServerConfig({ JOBFLEET_AUTH_CACHE_MS: '600000' })).toThrow(/JOBFLEET_AUTH_CACHE_MS/);
+    expect(() => loadServerConfig({ JOBFLEET_AUTH_CACHE_MS: '-1' })).toThrow(/JOBFLEET_AUTH_CACHE_MS/);
+  });
+
+  it('CredentialCache: ttl, oldest out when full, and no stale store after a clear', () => {
+    const c = new CredentialCache<string>(1000, 2);
+    c.set('a', 'A', c.ticket(), 0);
+    expect(c.get('a', 999)).toBe('A');
+    expect(c.get('a', 1000)).toBeUndefined();
+    c.set('a', 'A', c.ticket(), 0);
+    c.set('b', 'B', c.ticket(), 0);
+    c.set('c', 'C', c.ticket(), 0);
+    expect([c.get('a', 1), c.get('b', 1), c.get('c', 1)]).toEqual([undefined, 'B', 'C']);
+    // A lookup that began before a change (clear) must not store what it read.
+    const ticket = c.ticket();
+    c.clear();
+    c.set('d', 'D', ticket, 0);
+    expect(c.get('d', 1)).toBeUndefined();
+    c.set('d', 'D', c.ticket(), 0);
+    expect(c.get('d', 1)).toBe('D');
+    const off = new CredentialCache<string>(0);
+    off.set('x', 'X', off.ticket());
+    expect(off.get('x')).toBeUndefined();
   });
 
   it('LoginThrottle: five free failures, then exponential locks; success clears', () => {

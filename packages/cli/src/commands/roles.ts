@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { isEmbedded, type CliConfig } from '../config.ts';
 import type { OpenedFleet } from '../context.ts';
 import { CliError } from '../errors.ts';
+import { isSupervisedCopy, onSupervisorStop, superviseCopies } from './cluster.ts';
 import { createLog, type Log } from '../log.ts';
 import { box, print, printJson } from '../output.ts';
 import { loadServerModule, type ServerModule } from '../server-module.ts';
@@ -35,13 +36,22 @@ export async function runRole(role: Role, config: CliConfig, verbose: boolean): 
   }
   const parts = PARTS[role];
   const log = createLog(config.logLevel, verbose);
+  if (config.processes > 1 && !isSupervisedCopy()) {
+    log.info(`running ${config.processes} processes of \`jobfleet ${role}\`.`);
+    const code = await superviseCopies(config.processes, log);
+    if (code !== 0) throw new CliError(`a process of \`jobfleet ${role}\` failed (exit ${code}); see the lines above.`, code);
+    log.info('stopped.');
+    return;
+  }
   const onError = (err: Error, context: string) => log.error(`${context} failed`, err);
 
   // Signals are handled from the very start: one arriving while the engine opens stops it cleanly
   // once it is open (the embedded database must never be killed mid-write).
   let signals = 0;
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
+    const onSignal = (signal: NodeJS.Signals, fromSupervisor = false) => {
+      // The supervisor's request may follow the same signal sent to the whole process group.
+      if (fromSupervisor && signals > 0) return;
       signals++;
       if (signals > 1) {
         log.warn(`${signal} again: stopping at once.`);
@@ -57,6 +67,7 @@ export async function runRole(role: Role, config: CliConfig, verbose: boolean): 
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    if (isSupervisedCopy()) onSupervisorStop(() => onSignal('SIGTERM', true));
   });
 
   const { openFleet } = await import('../context.ts');

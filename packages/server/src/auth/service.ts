@@ -15,13 +15,14 @@ import {
   type TokenPair,
   type User,
 } from '../contracts.ts';
+import { CredentialCache } from './credential-cache.ts';
 import { burnVerification, generatePassword, hashPassword, PASSWORD_MAX, PASSWORD_MIN, verifyPassword } from './passwords.ts';
 import { LoginThrottle, type ThrottleOptions } from './throttle.ts';
 
 export interface AuthServiceOptions {
   /** The engine: its database and schema hold the server's tables (apply `serverMigrations()` first). */
   fleet: Pick<Jobfleet, 'db' | 'schema'>;
-  config: Pick<ServerConfig, 'openRegistration' | 'accessTokenTtl' | 'refreshTokenTtl'>;
+  config: Pick<ServerConfig, 'openRegistration' | 'accessTokenTtl' | 'refreshTokenTtl' | 'authCacheMs'>;
   /** HS256 signing secret (≥ 32 characters). Default: JOBFLEET_JWT_SECRET, else one generated once and kept in the database. */
   secret?: string;
   throttle?: ThrottleOptions;
@@ -45,6 +46,17 @@ interface UserRow {
   created_at: Date | string;
   updated_at: Date | string;
   last_login_at: Date | string | null;
+}
+
+/** What a request needs of a valid API key (kept in the credential cache). */
+interface KeyLookup {
+  id: string;
+  ownerId: string;
+  email: string;
+  role: Role;
+  scopes: ApiScope[];
+  expiresAt: number | null;
+  lastUsedAt: number;
 }
 
 interface ApiKeyRow {
@@ -125,6 +137,13 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
   const { db, schema } = opts.fleet;
   const config = opts.config;
   const throttle = new LoginThrottle(opts.throttle);
+  // Valid API keys and sessions, for config.authCacheMs (0: every request asks the database).
+  const keyCache = new CredentialCache<KeyLookup>(config.authCacheMs ?? 0);
+  const sessionCache = new CredentialCache<{ email: string; role: Role }>(config.authCacheMs ?? 0);
+  const forgetCredentials = () => {
+    keyCache.clear();
+    sessionCache.clear();
+  };
   const t = (name: string) => `${schema}.${name}`;
 
   const configured = opts.secret ?? process.env.JOBFLEET_JWT_SECRET;
@@ -255,35 +274,64 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
     if (payload.typ !== 'access' || typeof sub !== 'string' || typeof sid !== 'string' || !UUID.test(sub) || !UUID.test(sid)) {
       throw unauthorized('INVALID_TOKEN', 'The access token is not valid.');
     }
-    const { rows } = await db.query<UserRow & { session_revoked: Date | null }>(
-      `SELECT u.id, u.email, u.role, u.disabled, s.revoked_at AS session_revoked
-       FROM ${t('users')} u JOIN ${t('auth_sessions')} s ON s.user_id = u.id WHERE u.id = $1 AND s.id = $2`,
-      [sub, sid],
-    );
-    const row = rows[0];
-    if (!row || row.session_revoked) throw unauthorized('SESSION_REVOKED', 'This session has ended; sign in again.');
-    if (row.disabled) throw unauthorized('USER_DISABLED', 'This user is disabled.');
-    return { userId: row.id, email: row.email, role: row.role, via, scopes: null };
+    const cacheKey = `${sub}:${sid}`;
+    let user = sessionCache.get(cacheKey);
+    if (!user) {
+      const ticket = sessionCache.ticket();
+      const { rows } = await db.query<UserRow & { session_revoked: Date | null }>(
+        `SELECT u.id, u.email, u.role, u.disabled, s.revoked_at AS session_revoked
+         FROM ${t('users')} u JOIN ${t('auth_sessions')} s ON s.user_id = u.id WHERE u.id = $1 AND s.id = $2`,
+        [sub, sid],
+      );
+      const row = rows[0];
+      if (!row || row.session_revoked) throw unauthorized('SESSION_REVOKED', 'This session has ended; sign in again.');
+      if (row.disabled) throw unauthorized('USER_DISABLED', 'This user is disabled.');
+      user = { email: row.email, role: row.role };
+      sessionCache.set(cacheKey, user, ticket);
+    }
+    return { userId: sub, email: user.email, role: user.role, via, scopes: null };
   }
 
   async function viaApiKey(key: string): Promise<Principal> {
     if (!API_KEY_FORMAT.test(key)) throw unauthorized('INVALID_API_KEY', 'The API key is not valid.');
-    const { rows } = await db.query<ApiKeyRow & { email: string; role: Role; disabled: boolean }>(
-      `SELECT k.id, k.scopes, k.owner_id, k.expires_at, k.revoked_at, k.last_used_at, u.email, u.role, u.disabled
-       FROM ${t('api_keys')} k JOIN ${t('users')} u ON u.id = k.owner_id WHERE k.key_hash = $1`,
-      [sha256(key)],
-    );
-    const row = rows[0];
-    if (!row) throw unauthorized('INVALID_API_KEY', 'The API key is not valid.');
-    if (row.revoked_at) throw unauthorized('API_KEY_REVOKED', 'The API key has been revoked.');
-    if (row.expires_at && date(row.expires_at).getTime() <= Date.now())
-      throw unauthorized('API_KEY_EXPIRED', 'The API key has expired.');
-    if (row.disabled) throw unauthorized('USER_DISABLED', 'The owner of this API key is disabled.');
-    const last = dateOrNull(row.last_used_at);
-    if (!last || Date.now() - last.getTime() > 60_000) {
-      db.query(`UPDATE ${t('api_keys')} SET last_used_at = now() WHERE id = $1`, [row.id]).catch(() => {});
+    const hash = sha256(key);
+    let found = keyCache.get(hash);
+    if (!found) {
+      const ticket = keyCache.ticket();
+      const { rows } = await db.query<ApiKeyRow & { email: string; role: Role; disabled: boolean }>(
+        `SELECT k.id, k.scopes, k.owner_id, k.expires_at, k.revoked_at, k.last_used_at, u.email, u.role, u.disabled
+         FROM ${t('api_keys')} k JOIN ${t('users')} u ON u.id = k.owner_id WHERE k.key_hash = $1`,
+        [hash],
+      );
+      const row = rows[0];
+      if (!row) throw unauthorized('INVALID_API_KEY', 'The API key is not valid.');
+      if (row.revoked_at) throw unauthorized('API_KEY_REVOKED', 'The API key has been revoked.');
+      if (row.disabled) throw unauthorized('USER_DISABLED', 'The owner of this API key is disabled.');
+      found = {
+        id: row.id,
+        ownerId: row.owner_id,
+        email: row.email,
+        role: row.role,
+        scopes: row.scopes,
+        expiresAt: row.expires_at ? date(row.expires_at).getTime() : null,
+        lastUsedAt: dateOrNull(row.last_used_at)?.getTime() ?? 0,
+      };
+      keyCache.set(hash, found, ticket);
     }
-    return { userId: row.owner_id, email: row.email, role: row.role, via: 'api-key', scopes: [...row.scopes], apiKeyId: row.id };
+    const now = Date.now();
+    if (found.expiresAt !== null && found.expiresAt <= now) throw unauthorized('API_KEY_EXPIRED', 'The API key has expired.');
+    if (now - found.lastUsedAt > 60_000) {
+      found.lastUsedAt = now;
+      db.query(`UPDATE ${t('api_keys')} SET last_used_at = now() WHERE id = $1`, [found.id]).catch(() => {});
+    }
+    return {
+      userId: found.ownerId,
+      email: found.email,
+      role: found.role,
+      via: 'api-key',
+      scopes: [...found.scopes],
+      apiKeyId: found.id,
+    };
   }
 
   const requireAdmin = (by: Principal) => {
@@ -373,7 +421,12 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
         ]);
         return { user, sessionId: found.family_id, refreshToken: next.token };
       });
-      if ('error' in outcome) throw outcome.error;
+      if ('error' in outcome) {
+        // After the commit, so that no request re-caches the session in between.
+        const error = outcome.error as ApiError;
+        if (error.code === 'REFRESH_TOKEN_REUSED') forgetCredentials();
+        throw error;
+      }
       return {
         token: await signAccess(outcome.user, outcome.sessionId),
         refreshToken: outcome.refreshToken,
@@ -389,6 +442,7 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
          WHERE revoked_at IS NULL AND id = (SELECT family_id FROM ${t('refresh_tokens')} WHERE token_hash = $1)`,
         [sha256(refreshToken)],
       );
+      forgetCredentials();
     },
 
     async authenticate(credentials: Credentials) {
@@ -437,6 +491,7 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
         }
         return rows[0];
       });
+      forgetCredentials();
       if (!updated) throw new ApiError(404, 'USER_NOT_FOUND', `No user with id "${id}".`);
       return toUser(updated);
     },
@@ -485,6 +540,7 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
          WHERE id = $1 AND (owner_id = $2 OR $3::boolean) RETURNING id`,
         [id, by.userId, admin],
       );
+      forgetCredentials();
       if (!rows[0]) throw notFound;
     },
 
