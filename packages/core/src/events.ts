@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Database, Unlisten } from './db/database.ts';
 import type { JobStatus } from './job.ts';
+import { decodeEvents, encodeEvents } from './event-wire.ts';
 
 export type JobEventKind = 'state' | 'progress' | 'log';
 
@@ -80,19 +81,6 @@ export class JobEventBus {
   }
 }
 
-type Compact = [
-  string,
-  string,
-  string,
-  string,
-  string | null,
-  number | undefined,
-  number | null | undefined,
-  string | null | undefined,
-  string,
-  string,
-];
-
 const MAX_NOTIFY = 7800;
 
 /**
@@ -146,32 +134,7 @@ export class EventRelay {
     const events = this.pending;
     this.pending = [];
     if (events.length === 0) return;
-    const chunks: string[] = [];
-    let current: Compact[] = [];
-    let size = 0;
-    for (const e of events) {
-      const c: Compact = [
-        e.kind,
-        e.jobId,
-        e.type,
-        e.queue,
-        e.ownerId,
-        e.attempt,
-        e.progress,
-        e.message?.slice(0, 500),
-        e.status,
-        e.at,
-      ];
-      const len = JSON.stringify(c).length + 1;
-      if (size + len > MAX_NOTIFY && current.length > 0) {
-        chunks.push(JSON.stringify({ o: this.bus.origin, e: current }));
-        current = [];
-        size = 0;
-      }
-      current.push(c);
-      size += len;
-    }
-    if (current.length) chunks.push(JSON.stringify({ o: this.bus.origin, e: current }));
+    const chunks = encodeEvents(this.bus.origin, events, MAX_NOTIFY);
     try {
       await this.db.query(`SELECT pg_notify($1, c) FROM unnest($2::text[]) AS c`, [this.channel, chunks]);
     } catch (err) {
@@ -182,27 +145,9 @@ export class EventRelay {
   private receive(payload: string): void {
     // Every listener hears its own notifications too; drop those without parsing them.
     if (payload.startsWith(this.ownPrefix)) return;
-    let msg: { o: string; e: Compact[] };
-    try {
-      msg = JSON.parse(payload);
-    } catch {
-      return;
-    }
-    if (msg.o === this.bus.origin || !Array.isArray(msg.e)) return;
-    this.bus.deliver(
-      msg.e.map(([kind, jobId, type, queue, ownerId, attempt, progress, message, status, at]) => ({
-        kind: kind as JobEventKind,
-        jobId,
-        type,
-        queue,
-        ownerId,
-        attempt,
-        progress,
-        message,
-        status: status as JobStatus,
-        at,
-      })),
-    );
+    const msg = decodeEvents(payload);
+    if (!msg || msg.origin === this.bus.origin || msg.events.length === 0) return;
+    this.bus.deliver(msg.events);
   }
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineJob, Jobfleet, type JobEvent } from '../src/index.ts';
 import { createTestDatabase, pgAvailable, waitFor, type TestDatabase } from '../testing/index.ts';
+import { decodeEvents, encodeEvents } from '../src/event-wire.ts';
 
 const work = defineJob({
   name: 'work',
@@ -37,5 +38,61 @@ describe.runIf(pgAvailable)('events across processes through NOTIFY', () => {
     expect(mine.filter((e) => e.kind === 'state').map((e) => e.status)).toEqual(['QUEUED', 'RUNNING', 'COMPLETED']);
     expect(mine.find((e) => e.kind === 'progress')).toMatchObject({ progress: 40, message: 'working', type: 'work' });
     expect(mine.find((e) => e.kind === 'log')).toMatchObject({ message: 'a line' });
+  });
+});
+
+describe('event wire format', () => {
+  const state = (i: number, status: JobEvent['status'], at: string, ownerId: string | null = null): JobEvent => ({
+    kind: 'state',
+    jobId: `0190b6c2-0000-7000-8000-${String(i).padStart(12, '0')}`,
+    type: 'work',
+    queue: 'default',
+    status,
+    ownerId,
+    attempt: 1,
+    at,
+  });
+
+  it('groups runs of state events, keeps their order, and keeps every payload under the limit', () => {
+    const at1 = '2026-11-24T10:00:00.000Z';
+    const at2 = '2026-11-24T10:00:00.005Z';
+    const events = [
+      ...Array.from({ length: 300 }, (_, i) => state(i, 'RUNNING', at1)),
+      ...Array.from({ length: 300 }, (_, i) => state(i, 'COMPLETED', at2, i % 7 === 0 ? 'owner-a' : null)),
+    ];
+    const chunks = encodeEvents('origin-1', events, 7800);
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const c of chunks) expect(Buffer.byteLength(c)).toBeLessThanOrEqual(7800);
+    const back = chunks.flatMap((c) => decodeEvents(c)?.events ?? []);
+    expect(back).toEqual(events);
+    // Well under half the one-array-per-event form (a third without the mixed owners).
+    const singles = encodeEvents('origin-1', [...events, { ...state(0, 'RUNNING', at1), kind: 'progress', progress: 5 }], 7800);
+    expect(chunks.join('').length * 2).toBeLessThan(singles.join('').length);
+  });
+
+  it('sends progress and logs one array per event, in order; refuses garbage', () => {
+    const events: JobEvent[] = [
+      state(1, 'RUNNING', '2026-11-24T10:00:00.000Z'),
+      { ...state(1, 'RUNNING', '2026-11-24T10:00:00.001Z'), kind: 'progress', progress: 50, message: 'half' },
+      { ...state(1, 'RUNNING', '2026-11-24T10:00:00.002Z'), kind: 'log', message: 'x'.repeat(2000) },
+    ];
+    // Multi-byte messages: the limit is in bytes.
+    const wide = Array.from({ length: 40 }, (_, i) => ({
+      ...state(i, 'RUNNING', 'at'),
+      kind: 'log' as const,
+      message: '€'.repeat(500),
+    }));
+    for (const c of encodeEvents('o', wide, 7800)) expect(Buffer.byteLength(c)).toBeLessThanOrEqual(7800);
+    const [only, ...rest] = encodeEvents('o', events, 7800);
+    expect(rest).toEqual([]);
+    const back = decodeEvents(only as string);
+    expect(back?.origin).toBe('o');
+    expect(back?.events.map((e) => [e.kind, e.progress ?? null, e.message?.length ?? 0])).toEqual([
+      ['state', null, 0],
+      ['progress', 50, 4],
+      ['log', null, 500],
+    ]);
+    for (const bad of ['', 'not json', '[]', '{"e":[]}', 'null', '{"o":1}']) expect(decodeEvents(bad)).toBeNull();
+    expect(decodeEvents('{"o":"x","g":[["state","t","q",null,"QUEUED","at",null,null]]}')?.events).toEqual([]);
   });
 });

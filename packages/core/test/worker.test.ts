@@ -53,8 +53,17 @@ const chatty = defineJob({
 const order: number[] = [];
 const ordered = defineJob({ name: 'ordered', queue: 'ordered', schema: z.number(), handler: (n) => void order.push(n) });
 const unserialisable = defineJob({ name: 'unserialisable', handler: () => ({ big: 10n }) });
+// Returns a thenable that is not a Promise, and uses the context destructured (no `this`).
+const thenable = defineJob({
+  name: 'thenable',
+  handler: (_p, { log, progress, attempt }) => {
+    log('sync part');
+    progress(10);
+    return { then: (resolve: (v: unknown) => void) => setTimeout(() => resolve({ later: attempt }), 5) };
+  },
+});
 
-const all = [reverse, failing, permanent, slow, stubborn, chatty, ordered, unserialisable];
+const all = [reverse, failing, permanent, slow, stubborn, chatty, ordered, unserialisable, thenable];
 
 describe.each(adapters())('worker on $name', ({ make }) => {
   let adapter: Adapter;
@@ -89,6 +98,13 @@ describe.each(adapters())('worker on $name', ({ make }) => {
     await waitFor(() => events.some((e) => e.jobId === job.id && e.status === 'COMPLETED'));
     const states = events.filter((e) => e.jobId === job.id && e.kind === 'state').map((e) => e.status);
     expect(states).toEqual(['QUEUED', 'RUNNING', 'COMPLETED']);
+  });
+
+  it('awaits a thenable result, and the context works destructured', async () => {
+    const job = await fleet.client.enqueue('thenable', null);
+    const done = await finished(job.id);
+    expect(done).toMatchObject({ status: 'COMPLETED', result: { later: 1 } });
+    expect(done.logs.map((l) => l.message)).toEqual(['sync part']);
   });
 
   it('retries with backoff, keeps every attempt’s error, and ends DEAD', async () => {

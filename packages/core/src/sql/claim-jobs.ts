@@ -5,6 +5,12 @@
  * claimed rows by `id = ANY(array)` so that even a generic plan (the statement is prepared) reads them
  * through the primary key instead of joining against the whole table.
  *
+ * The claim commits without waiting for its WAL flush (synchronous_commit off for this transaction
+ * only, set inside the statement: the setting is read at commit). A database crash may then forget
+ * the claims of its last moments: those jobs are QUEUED again and run again, as after any crash
+ * (at-least-once); the workers' outcome writes for them are refused by the lease check. Outcomes and
+ * enqueues keep waiting for the flush: what a client was told is never forgotten.
+ *
  * $1 queues text[], $2 job types text[], $3 limit, $4 lease token, $5 lease ms, $6 worker id
  */
 export const claimJobsSql = (s: string, columns: string) => `
@@ -28,6 +34,7 @@ SET status = 'RUNNING', attempts = j.attempts + 1, lease_token = $4,
     lease_expires_at = now() + $5 * interval '1 millisecond', worker_id = $6,
     started_at = now(), updated_at = now(), progress = NULL, progress_message = NULL
 WHERE j.id = ANY (ARRAY(SELECT id FROM next))
+  AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
 RETURNING ${returning(columns)}`;
 
 const TIMESTAMPS = new Set(['run_at', 'created_at', 'updated_at', 'started_at', 'finished_at']);

@@ -28,18 +28,19 @@ export class LeaseLostError extends Error {
 /**
  * Runs one attempt of one job and says how it ended. Never throws: every failure becomes an outcome.
  * Timeout, cancellation and shutdown fire the handler's AbortSignal and end the attempt at once,
- * whether or not the handler honours the signal.
+ * whether or not the handler honours the signal. A handler that returns without a promise has its
+ * outcome returned at once, without a promise, timer or race: nothing could interrupt it anyway,
+ * and those cost more than a short job itself.
  */
-export async function executeJob(
+export function executeJob(
   job: Job,
   token: string,
   jobType: AnyJobType | undefined,
   interrupt: Interrupt,
   hooks: ExecutionHooks,
-): Promise<Outcome | null> {
+): Outcome | null | Promise<Outcome | null> {
   const logs: JobLogLine[] = [];
   const base = { id: job.id, token };
-  let timer: NodeJS.Timeout | undefined;
   try {
     if (!jobType) throw new PermanentJobError(`This worker has no handler for job type "${job.type}".`);
     let payload: unknown = job.payload;
@@ -71,25 +72,57 @@ export async function executeJob(
       },
       enqueue: hooks.enqueue,
     };
-    const timeoutMs = job.timeoutMs;
-    if (timeoutMs && timeoutMs > 0) {
-      timer = setTimeout(() => interrupt.abort(new JobTimeoutError(timeoutMs)), timeoutMs);
-    }
-    const result = await interrupt.race(Promise.resolve().then(() => jobType.handler(payload, ctx)));
-    return { ...base, status: 'COMPLETED', result: result === undefined ? null : result, logs };
+    const returned = jobType.handler(payload, ctx);
+    if (!isThenable(returned)) return completed(base, returned, logs);
+    return settle(job, returned, interrupt, hooks, base, logs);
   } catch (err) {
-    const reason = interrupt.aborted ? interrupt.reason : err;
-    if (reason instanceof LeaseLostError) return null;
-    if (reason instanceof WorkerShutdownError) return { ...base, status: 'QUEUED', release: true, logs };
-    const error = toJobError(reason, job.attempts, hooks.workerId);
-    if (reason instanceof JobCancelledError) return { ...base, status: 'CANCELLED', error, logs };
-    const permanent = reason instanceof PermanentJobError;
-    if (permanent || job.attempts >= job.maxAttempts) return { ...base, status: 'DEAD', error, logs };
-    const delay = backoffDelay(job.backoff, job.attempts);
-    return { ...base, status: 'FAILED', error, runAt: new Date(Date.now() + delay).toISOString(), logs };
+    return failed(job, interrupt.aborted ? interrupt.reason : err, hooks, base, logs);
+  }
+}
+
+async function settle(
+  job: Job,
+  work: PromiseLike<unknown>,
+  interrupt: Interrupt,
+  hooks: ExecutionHooks,
+  base: { id: string; token: string },
+  logs: JobLogLine[],
+): Promise<Outcome | null> {
+  const timeoutMs = job.timeoutMs;
+  const timer =
+    timeoutMs && timeoutMs > 0 ? setTimeout(() => interrupt.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
+  try {
+    return completed(base, await interrupt.race(Promise.resolve(work)), logs);
+  } catch (err) {
+    return failed(job, interrupt.aborted ? interrupt.reason : err, hooks, base, logs);
   } finally {
     if (timer) clearTimeout(timer);
   }
+}
+
+function completed(base: { id: string; token: string }, result: unknown, logs: JobLogLine[]): Outcome {
+  return { ...base, status: 'COMPLETED', result: result === undefined ? null : result, logs };
+}
+
+function failed(
+  job: Job,
+  reason: unknown,
+  hooks: ExecutionHooks,
+  base: { id: string; token: string },
+  logs: JobLogLine[],
+): Outcome | null {
+  if (reason instanceof LeaseLostError) return null;
+  if (reason instanceof WorkerShutdownError) return { ...base, status: 'QUEUED', release: true, logs };
+  const error = toJobError(reason, job.attempts, hooks.workerId);
+  if (reason instanceof JobCancelledError) return { ...base, status: 'CANCELLED', error, logs };
+  const permanent = reason instanceof PermanentJobError;
+  if (permanent || job.attempts >= job.maxAttempts) return { ...base, status: 'DEAD', error, logs };
+  const delay = backoffDelay(job.backoff, job.attempts);
+  return { ...base, status: 'FAILED', error, runAt: new Date(Date.now() + delay).toISOString(), logs };
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 }
 
 export function toJobError(err: unknown, attempt: number, workerId: string): JobError {

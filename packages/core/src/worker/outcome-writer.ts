@@ -9,14 +9,16 @@ interface Pending {
 }
 
 /**
- * Writes attempt outcomes in batches: one statement per flush, one flush in flight at a time.
- * Whatever arrives during a flush rides in the next, so batches grow with load and a lone
- * outcome is written at once. When the database is away it keeps retrying; if leases expire
- * meanwhile the compare-and-set makes the late write a no-op.
+ * Writes attempt outcomes in batches: one statement per flush, up to `maxInFlight` flushes at once
+ * (each waits for its commit's WAL flush; two overlap that wait with the next batch's work, and
+ * their rows never overlap). Whatever arrives during a flush rides in the next, so batches grow
+ * with load and a lone outcome is written at once. When the database is away it keeps retrying;
+ * if leases expire meanwhile the compare-and-set makes the late write a no-op.
  */
 export class OutcomeWriter {
   private queue: Pending[] = [];
-  private flushing: Promise<void> | null = null;
+  /** Batches being written (still pending: their leases must be renewed until they commit). */
+  private readonly writing = new Set<Pending[]>();
   private readonly idle: (() => void)[] = [];
   private readonly sql: string;
   private readonly name: string;
@@ -31,6 +33,7 @@ export class OutcomeWriter {
     /** Called with the ids of each batch once it is committed (whether or not each compare-and-set matched). */
     private readonly onWritten: (ids: string[]) => void = () => {},
     private readonly maxBatch = 1000,
+    private readonly maxInFlight = 2,
   ) {
     this.sql = recordOutcomesSql(schema);
     this.name = `jf_outcomes_${schema}`;
@@ -39,46 +42,56 @@ export class OutcomeWriter {
 
   record(id: string, token: string, json: string): void {
     this.queue.push({ id, token, json });
-    if (!this.flushing) this.flushing = this.run();
+    this.pump();
   }
 
   /** Jobs whose outcome is not yet written: their leases must still be renewed. */
   pending(): { id: string; token: string }[] {
-    return this.queue;
+    if (this.writing.size === 0) return this.queue;
+    return [...this.writing].flat().concat(this.queue);
   }
 
   get size(): number {
-    return this.queue.length;
+    let n = this.queue.length;
+    for (const b of this.writing) n += b.length;
+    return n;
   }
 
   /** Resolves once everything recorded so far is written. */
   drain(): Promise<void> {
-    if (!this.flushing && this.queue.length === 0) return Promise.resolve();
+    if (this.writing.size === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  private async run(): Promise<void> {
-    let delay = 50;
-    while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.maxBatch);
+  private pump(): void {
+    while (this.writing.size < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.writing.add(batch);
+      void this.write(batch).then(() => {
+        this.writing.delete(batch);
+        this.pump();
+        if (this.writing.size === 0 && this.queue.length === 0) for (const fn of this.idle.splice(0)) fn();
+      });
+    }
+  }
+
+  /** Writes one batch, retrying until the database takes it. */
+  private async write(batch: Pending[]): Promise<void> {
+    const param = '[' + batch.map((b) => b.json).join(',') + ']';
+    for (let delay = 50; ; delay = Math.min(delay * 2, 2000)) {
       try {
-        const param = '[' + batch.map((b) => b.json).join(',') + ']';
         if (this.events?.active) {
           const { rows } = await queryPrepared<OutcomeRow>(this.db, this.name, this.sql, [param]);
           this.events.publish(stateEvents(rows));
         } else {
           await queryPrepared(this.db, `${this.name}_quiet`, this.quietSql, [param]);
         }
-        this.queue.splice(0, batch.length);
-        delay = 50;
         this.onWritten(batch.map((b) => b.id));
+        return;
       } catch (err) {
         this.onError(err as Error);
         await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 2000);
       }
     }
-    this.flushing = null;
-    for (const fn of this.idle.splice(0)) fn();
   }
 }

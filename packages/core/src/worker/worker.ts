@@ -11,8 +11,8 @@ import { PostgresSource } from '../dispatch/postgres-source.ts';
 import { heartbeatSql } from '../sql/heartbeat.ts';
 import { progressSql } from '../sql/progress.ts';
 import type { JobfleetClient } from '../client.ts';
-import { executeJob, LeaseLostError, toJobError } from './executor.ts';
-import { encodeOutcome } from './outcome.ts';
+import { executeJob, LeaseLostError, toJobError, type ExecutionHooks } from './executor.ts';
+import { encodeOutcome, type Outcome } from './outcome.ts';
 import { Interrupt } from './interrupt.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
 import { RegistryPublisher } from './registry-publisher.ts';
@@ -94,6 +94,28 @@ export class Worker {
   private readonly unlisteners: (Unlisten | (() => void))[] = [];
   private readonly progressAt = new Map<string, number>();
   private processed = 0;
+  /** True while pump() runs: a job that finishes synchronously inside it must not re-enter it. */
+  private pumping = false;
+  /** What a running attempt calls back into; made once (its members take the job as an argument). */
+  private readonly hooks: ExecutionHooks = {
+    workerId: '',
+    progress: (j, t, percent, message) => this.reportProgress(j, t, percent, message),
+    log: (j, line) => {
+      this.events?.publish([
+        {
+          kind: 'log',
+          jobId: j.id,
+          type: j.type,
+          queue: j.queue,
+          status: 'RUNNING',
+          ownerId: j.ownerId,
+          message: line.message,
+          at: line.at,
+        },
+      ]);
+    },
+    enqueue: (type, payload, options) => this.client.enqueue(type, payload, options),
+  };
 
   constructor(opts: WorkerOptions) {
     this.db = opts.db;
@@ -109,6 +131,7 @@ export class Worker {
     this.useListen = opts.listen ?? true;
     this.shutdownGraceMs = opts.shutdownGraceMs ?? 30_000;
     this.id = opts.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.hooks.workerId = this.id;
     this.onError = opts.onError ?? (() => {});
     this.writer = new OutcomeWriter(
       this.db,
@@ -221,62 +244,56 @@ export class Worker {
   }
 
   private pump(): void {
-    while (this.running.size < this.concurrency && this.buffer.length > 0 && !this.stopping) {
-      const next = this.buffer.shift() as { job: Job; token: string };
-      this.run(next.job, next.token);
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.running.size < this.concurrency && this.buffer.length > 0 && !this.stopping) {
+        const next = this.buffer.shift() as { job: Job; token: string };
+        this.run(next.job, next.token);
+      }
+    } finally {
+      this.pumping = false;
     }
   }
 
   private run(job: Job, token: string): void {
     const interrupt = new Interrupt();
     this.running.set(job.id, { job, token, interrupt });
-    void executeJob(job, token, this.registry.get(job.type), interrupt, {
-      workerId: this.id,
-      progress: (j, t, percent, message) => this.reportProgress(j, t, percent, message),
-      log: (j, line) => {
-        this.events?.publish([
-          {
-            kind: 'log',
-            jobId: j.id,
-            type: j.type,
-            queue: j.queue,
-            status: 'RUNNING',
-            ownerId: j.ownerId,
-            message: line.message,
-            at: line.at,
-          },
-        ]);
-      },
-      enqueue: (type, payload, options) => this.client.enqueue(type, payload, options),
-    })
-      .then((outcome) => {
-        if (!outcome) return;
-        let json: string;
-        try {
-          json = encodeOutcome(outcome);
-        } catch (err) {
-          // The handler returned something JSON cannot carry: that attempt fails for good.
-          json = encodeOutcome({
-            id: job.id,
-            token,
-            status: 'DEAD',
-            error: toJobError(
-              new Error(`The job's result cannot be stored as JSON: ${(err as Error).message}`),
-              job.attempts,
-              this.id,
-            ),
-          });
-        }
-        this.writer.record(job.id, token, json);
-      })
-      .finally(() => {
-        this.running.delete(job.id);
-        this.progressAt.delete(job.id);
-        this.processed++;
-        if (this.stopping && this.running.size === 0) this.forceStop?.();
-        this.pump();
-        this.source.poke();
+    const outcome = executeJob(job, token, this.registry.get(job.type), interrupt, this.hooks);
+    if (outcome instanceof Promise) void outcome.then((o) => this.finish(job, token, o));
+    else this.finish(job, token, outcome);
+  }
+
+  /** Records how an attempt ended and frees its slot. */
+  private finish(job: Job, token: string, outcome: Outcome | null): void {
+    try {
+      if (outcome) this.writer.record(job.id, token, this.encode(job, token, outcome));
+    } finally {
+      this.running.delete(job.id);
+      this.progressAt.delete(job.id);
+      this.processed++;
+      if (this.stopping && this.running.size === 0) this.forceStop?.();
+      this.pump();
+      this.source.poke();
+    }
+  }
+
+  private encode(job: Job, token: string, outcome: Outcome): string {
+    try {
+      return encodeOutcome(outcome);
+    } catch (err) {
+      // The handler returned something JSON cannot carry: that attempt fails for good.
+      return encodeOutcome({
+        id: job.id,
+        token,
+        status: 'DEAD',
+        error: toJobError(
+          new Error(`The job's result cannot be stored as JSON: ${(err as Error).message}`),
+          job.attempts,
+          this.id,
+        ),
       });
+    }
   }
 
   private reportProgress(job: Job, token: string, percent: number, message: string | null): void {
