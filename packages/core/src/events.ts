@@ -82,6 +82,7 @@ export class JobEventBus {
 }
 
 const MAX_NOTIFY = 7800;
+const FLUSH_INTERVAL_MS = 10;
 
 /**
  * Carries job events between processes over NOTIFY on a real PostgreSQL. Events are batched per tick
@@ -93,6 +94,7 @@ export class EventRelay {
   private unlisten: Unlisten | null = null;
   private readonly ownPrefix: string;
   private flushing: Promise<void> = Promise.resolve();
+  private lastFlushAt = 0;
 
   constructor(
     private readonly db: Database,
@@ -119,7 +121,12 @@ export class EventRelay {
     for (const e of events) this.pending.push(e);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => void this.flush());
+      // At most one flush per FLUSH_INTERVAL_MS: under load each carries hundreds of events (each
+      // NOTIFY is a round trip for this process and a delivery to every listener); a lone event
+      // still leaves on the next turn of the event loop.
+      const wait = this.lastFlushAt + FLUSH_INTERVAL_MS - Date.now();
+      if (wait > 0) setTimeout(() => void this.flush(), wait);
+      else setImmediate(() => void this.flush());
     }
   }
 
@@ -131,6 +138,7 @@ export class EventRelay {
 
   private async send(): Promise<void> {
     this.scheduled = false;
+    this.lastFlushAt = Date.now();
     const events = this.pending;
     this.pending = [];
     if (events.length === 0) return;
