@@ -1,4 +1,4 @@
-import { Jobfleet, defineJob, type Worker } from '@jobfleet/core';
+import { Jobfleet, defineJob, type Maintenance, type Worker } from '@jobfleet/core';
 import type { BenchPayload, SessionResources } from '../types.ts';
 
 export const JOB = 'bench_noop';
@@ -13,6 +13,7 @@ const dbName = (url: string | undefined): string => (url ? new URL(url).pathname
 export class JobfleetSession {
   fleet: Jobfleet | null = null;
   worker: Worker | null = null;
+  maintenance: Maintenance | null = null;
   /** Scale-out worker processes leave the broker's queues to the session that owns the database. */
   private readonly keepBroker = process.env.JOBFLEET_BENCH_KEEP_BROKER === '1';
 
@@ -59,6 +60,10 @@ export class JobfleetSession {
   }
 
   async startWorkers(concurrency: number): Promise<void> {
+    // As `jobfleet worker` does: the maintenance duties (rescuer, promoter, cleaner, analyzer, vacuumer)
+    // run beside every worker.
+    this.maintenance = this.f.createMaintenance();
+    this.maintenance.start();
     this.worker = this.f.createWorker({ concurrency, prefetch: JOBFLEET_WORKER.prefetch });
     await this.worker.start();
   }
@@ -87,6 +92,8 @@ export class JobfleetSession {
       const broker = await this.fleet.broker();
       await broker.withChannel((ch) => topology.teardown(ch, ['default'])).catch(() => {});
     }
+    await this.maintenance?.stop();
+    this.maintenance = null;
     await this.fleet?.close({ graceMs: 2000 });
     this.fleet = null;
     this.worker = null;

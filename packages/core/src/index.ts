@@ -37,6 +37,7 @@ export { rescueExpiredJobs } from './maintenance/rescuer.ts';
 export { promoteDueJobs } from './maintenance/promoter.ts';
 export { cleanFinishedJobs, DEFAULT_RETENTION, type RetentionPolicy } from './maintenance/cleaner.ts';
 export { analyzeJobsIfDue, analyzeDue } from './maintenance/analyzer.ts';
+export { vacuumJobsIfDue, vacuumDue } from './maintenance/vacuumer.ts';
 export { GroupCommitter } from './group-commit.ts';
 export { Jobfleet, type JobfleetOptions } from './engine.ts';
 export * from './scheduler/index.ts';

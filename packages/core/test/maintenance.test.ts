@@ -6,6 +6,8 @@ import {
   defineJob,
   promoteDueJobs,
   rescueExpiredJobs,
+  vacuumDue,
+  vacuumJobsIfDue,
   type Jobfleet,
 } from '../src/index.ts';
 import { adapters, type Adapter } from './helpers/adapters.ts';
@@ -85,6 +87,46 @@ describe.each(adapters())('maintenance on $name', ({ make }) => {
       false,
       true,
     ]);
+  });
+
+  it('the vacuumer removes dead rows once there are many, then waits for more', async () => {
+    expect([vacuumDue(20_000, 0), vacuumDue(20_001, 0), vacuumDue(30_000, 100_000), vacuumDue(30_001, 100_000)]).toEqual([
+      false,
+      true,
+      false,
+      true,
+    ]);
+    const dead = async () =>
+      (
+        await fleet.db.query<{ n: number }>(
+          `SELECT n_dead_tup::float8 AS n FROM pg_stat_user_tables WHERE schemaname = 'jobfleet' AND relname = 'jobs'`,
+        )
+      ).rows[0]?.n ?? 0;
+    await fleet.client.enqueueMany(Array.from({ length: 3000 }, () => ({ type: 't', options: { delay: 3_600_000 } })));
+    // 8 × 3,000 updates of delayed jobs (nothing claims them): 24,000 dead row versions.
+    for (let i = 0; i < 8; i++) await fleet.db.query(`UPDATE jobfleet.jobs SET priority = priority WHERE status = 'SCHEDULED'`);
+    // Statistics arrive up to a second after the commit; on PostgreSQL autovacuum may get there first.
+    let did = false;
+    let vacuumedElsewhere = false;
+    const until = Date.now() + 20_000;
+    while (!did && !vacuumedElsewhere && Date.now() < until) {
+      did = await vacuumJobsIfDue(fleet.db, 'jobfleet');
+      if (!did) {
+        await new Promise((r) => setTimeout(r, 200));
+        vacuumedElsewhere =
+          adapter.name !== 'pglite' &&
+          (
+            await fleet.db.query<{ n: number }>(
+              `SELECT vacuum_count + autovacuum_count AS n FROM pg_stat_user_tables WHERE schemaname = 'jobfleet' AND relname = 'jobs'`,
+            )
+          ).rows[0]!.n > 0;
+      }
+    }
+    expect(did || vacuumedElsewhere, 'the table was vacuumed').toBe(true);
+    if (adapter.name === 'pglite') expect(did).toBe(true);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await dead()).toBeLessThan(20_000);
+    expect(await vacuumJobsIfDue(fleet.db, 'jobfleet')).toBe(false);
   });
 
   it('the promoter marks due delayed jobs QUEUED and leaves future ones', async () => {

@@ -5,6 +5,7 @@ import { cleanFinishedJobs, DEFAULT_RETENTION, type RetentionPolicy } from './cl
 import { MaintenanceLoop } from './loop.ts';
 import { promoteDueJobs } from './promoter.ts';
 import { rescueExpiredJobs } from './rescuer.ts';
+import { vacuumJobsIfDue } from './vacuumer.ts';
 
 export interface MaintenanceOptions {
   db: Database;
@@ -18,6 +19,8 @@ export interface MaintenanceOptions {
   cleanIntervalMs?: number;
   /** How often the jobs table's growth is checked for a fresh ANALYZE (default 5000 ms). */
   analyzeIntervalMs?: number;
+  /** How often the jobs table's dead rows are counted for a VACUUM (default 5000 ms). */
+  vacuumIntervalMs?: number;
   retention?: Partial<RetentionPolicy>;
   onError?: (err: Error, context: string) => void;
 }
@@ -28,6 +31,7 @@ export class Maintenance {
   readonly promoter: MaintenanceLoop;
   readonly cleaner: MaintenanceLoop;
   readonly analyzer: MaintenanceLoop;
+  readonly vacuumer: MaintenanceLoop;
 
   constructor(opts: MaintenanceOptions) {
     const onError = opts.onError ?? (() => {});
@@ -56,6 +60,12 @@ export class Maintenance {
       () => analyzeJobsIfDue(opts.db, opts.schema),
       onError,
     );
+    this.vacuumer = new MaintenanceLoop(
+      'vacuumer',
+      opts.vacuumIntervalMs ?? 5000,
+      () => vacuumJobsIfDue(opts.db, opts.schema),
+      onError,
+    );
   }
 
   start(): void {
@@ -63,9 +73,16 @@ export class Maintenance {
     this.promoter.start();
     this.cleaner.start();
     this.analyzer.start();
+    this.vacuumer.start();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.rescuer.stop(), this.promoter.stop(), this.cleaner.stop(), this.analyzer.stop()]);
+    await Promise.all([
+      this.rescuer.stop(),
+      this.promoter.stop(),
+      this.cleaner.stop(),
+      this.analyzer.stop(),
+      this.vacuumer.stop(),
+    ]);
   }
 }
