@@ -33,6 +33,8 @@ export class JobfleetSession {
         ? { memory: true }
         : { databaseUrl: res.databaseUrl, poolSize: Math.min(JOBFLEET_POOL, res.poolSize ?? JOBFLEET_POOL) }),
       ...(opts.relayEvents === undefined ? {} : { relayEvents: opts.relayEvents }),
+      // As `jobfleet worker` runs: it relays its own events but, with no HTTP server, receives nobody else's.
+      receiveEvents: false,
       // RabbitMQ names are per database, so sessions never see each other's messages.
       ...(opts.amqpUrl
         ? { dispatch: { kind: 'rabbitmq' as const, url: opts.amqpUrl, prefix: `bench-${dbName(res.databaseUrl)}` } }

@@ -14,6 +14,7 @@ export function jobfleetPg(relayEvents: boolean): BenchSystem {
       prefetch: JOBFLEET_WORKER.prefetch,
       poolSize: JOBFLEET_POOL,
       relayEvents,
+      receiveEvents: false,
       listen: true,
       enqueueMany: `${JOBFLEET_CHUNK} per call`,
     },

@@ -18,6 +18,7 @@ export function jobfleetRabbitmq(): BenchSystem {
       concurrency: JOBFLEET_WORKER.concurrency,
       prefetch: `${JOBFLEET_WORKER.prefetch} (broker prefetch = concurrency + prefetch)`,
       poolSize: JOBFLEET_POOL,
+      receiveEvents: false,
       dispatch: 'rabbitmq (classic priority queue, publisher confirms, one outbox relay per process)',
       enqueueMany: `${JOBFLEET_CHUNK} per call`,
     },

@@ -21,6 +21,8 @@ export interface OpenFleetOptions {
   onError?: (err: Error, context: string) => void;
   /** Apply pending migrations (default true). */
   migrate?: boolean;
+  /** Receive other processes' job events (default true); processes without an HTTP server need not. */
+  receiveEvents?: boolean;
 }
 
 export interface OpenedFleet {
@@ -77,6 +79,7 @@ export async function openFleet(config: CliConfig, opts: OpenFleetOptions): Prom
       jobTypes,
       migrations,
       migrate: opts.migrate ?? true,
+      receiveEvents: opts.receiveEvents ?? true,
       dispatch: config.dispatch,
       ...(opts.onError ? { onError: opts.onError } : {}),
     });

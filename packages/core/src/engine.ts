@@ -33,6 +33,13 @@ export interface JobfleetOptions {
   migrations?: Migration[];
   /** Carry job events between processes over NOTIFY (default: on with real PostgreSQL). */
   relayEvents?: boolean;
+  /**
+   * With relayEvents, also receive the events other processes relay (default true). A process with nobody
+   * to hand them to (a pure worker or scheduler) should not: every listener on the channel is sent every
+   * other process's events, so N workers that listen make PostgreSQL deliver each event N times.
+   * Its own events are relayed either way.
+   */
+  receiveEvents?: boolean;
   /** How workers learn of jobs: claiming from PostgreSQL (default) or RabbitMQ fed by a transactional outbox. */
   dispatch?: DispatchConfig;
   onError?: (err: Error, context: string) => void;
@@ -67,7 +74,11 @@ export class Jobfleet {
     this.onError = opts.onError ?? (() => {});
     this.client = new JobfleetClient({ db, schema: this.schema, registry: this.registry, events: this.events });
     const relay = opts.relayEvents ?? db.kind === 'pg';
-    this.relay = relay ? new EventRelay(db, this.events, this.channels.events, (e) => this.onError(e, 'relaying events')) : null;
+    this.relay = relay
+      ? new EventRelay(db, this.events, this.channels.events, opts.receiveEvents ?? true, (e) =>
+          this.onError(e, 'relaying events'),
+        )
+      : null;
     this.dispatch = opts.dispatch ?? { kind: 'postgres' };
     this.topology =
       this.dispatch.kind === 'rabbitmq'

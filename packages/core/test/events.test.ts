@@ -39,6 +39,30 @@ describe.runIf(pgAvailable)('events across processes through NOTIFY', () => {
     expect(mine.find((e) => e.kind === 'progress')).toMatchObject({ progress: 40, message: 'working', type: 'work' });
     expect(mine.find((e) => e.kind === 'log')).toMatchObject({ message: 'a line' });
   });
+  it('a process opened with receiveEvents: false sends its events but receives nobody else’s', async () => {
+    const quiet = await Jobfleet.open({ databaseUrl: db.url, jobTypes: [work], receiveEvents: false });
+    try {
+      const heardByQuiet: JobEvent[] = [];
+      const heardByApi: JobEvent[] = [];
+      quiet.events.subscribe((e) => heardByQuiet.push(e));
+      api.events.subscribe((e) => heardByApi.push(e));
+      // Its own enqueue is published locally and relayed: the API process hears it.
+      const own = await quiet.client.enqueue('work', null);
+      // A job enqueued elsewhere: the worker process's events reach the API process, not this one.
+      const other = await api.client.enqueue('work', null);
+      await waitFor(() => heardByApi.some((e) => e.jobId === other.id && e.status === 'COMPLETED'), {
+        what: 'the API process hearing the other job complete',
+      });
+      await waitFor(() => heardByApi.some((e) => e.jobId === own.id && e.status === 'COMPLETED'), {
+        what: 'the API process hearing the quiet process’s job complete',
+      });
+      expect(heardByApi.find((e) => e.jobId === own.id)?.status).toBe('QUEUED');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(heardByQuiet.map((e) => `${e.jobId === own.id ? 'own' : 'other'} ${e.status}`)).toEqual(['own QUEUED']);
+    } finally {
+      await quiet.close();
+    }
+  });
 });
 
 describe('event wire format', () => {

@@ -71,7 +71,9 @@ export async function runRole(role: Role, config: CliConfig, verbose: boolean): 
   });
 
   const { openFleet } = await import('../context.ts');
-  const opened = await openFleet(config, { role, serverTables: parts.server, onError });
+  // Only a process with an HTTP server hands other processes' job events on (event streams, subscriptions,
+  // metrics); workers and schedulers only send theirs.
+  const opened = await openFleet(config, { role, serverTables: parts.server, receiveEvents: parts.server, onError });
   let app: HttpServer | null = null;
   let shuttingDown: Promise<void> | null = null;
 

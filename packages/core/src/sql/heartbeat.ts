@@ -7,6 +7,9 @@
  * write lock the same rows in different orders and deadlock under load. A skipped job the snapshot shows
  * as still held counts as held: its lease has two more renewals to go before it could expire.
  *
+ * The status test is wrapped in `IS TRUE` so that it cannot steer the planner to a partial status index
+ * (see record-outcomes.ts): the rows are found by id.
+ *
  * $1 ids uuid[], $2 lease tokens uuid[], $3 lease ms
  */
 export const heartbeatSql = (s: string) => `
@@ -15,7 +18,7 @@ WITH asked AS (
   FROM ${s}.jobs WHERE id = ANY($1::uuid[])
 ), free AS (
   SELECT id FROM ${s}.jobs
-  WHERE id = ANY($1::uuid[]) AND lease_token = ANY($2::uuid[]) AND status = 'RUNNING'
+  WHERE id = ANY($1::uuid[]) AND lease_token = ANY($2::uuid[]) AND (status = 'RUNNING') IS TRUE
   FOR UPDATE SKIP LOCKED
 ), renewed AS (
   UPDATE ${s}.jobs j SET lease_expires_at = now() + $3 * interval '1 millisecond'

@@ -3,6 +3,12 @@
  * a worker that lost its lease (the rescuer gave the job to someone else) changes nothing.
  * A failure of a job whose cancellation was requested ends as CANCELLED rather than retrying.
  * `release` hands a job back without counting the attempt (shutdown).
+ *
+ * The status test is written `(… = 'RUNNING') IS TRUE` so that it cannot be an index condition: as a
+ * plain equality the planner, whose statistics usually date from a moment with few running jobs,
+ * read every RUNNING row through jobs_status_idx and hash-joined them with the batch. Running jobs
+ * include every prefetched one, so that scan grew with the fleet (2,000+ rows for 4 workers: 3 ms per
+ * outcome statement, PostgreSQL CPU per job 3× graphile-worker's). Now each row is found by its id.
  */
 export const recordOutcomesSql = (s: string, returning = true) => `
 WITH u AS (
@@ -23,5 +29,5 @@ SET status = CASE WHEN j.cancel_requested AND u.status IN ('FAILED','QUEUED') TH
     worker_id = CASE WHEN u.release THEN NULL ELSE j.worker_id END,
     lease_token = NULL, lease_expires_at = NULL, updated_at = now()
 FROM u
-WHERE j.id = u.id AND j.lease_token = u.token AND j.status = 'RUNNING'
+WHERE j.id = u.id AND j.lease_token = u.token AND (j.status = 'RUNNING') IS TRUE
 ${returning ? 'RETURNING j.id, j.type, j.queue, j.status, j.owner_id, j.attempts, j.run_at' : ''}`;
