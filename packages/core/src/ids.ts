@@ -59,3 +59,13 @@ export function uuidv7(now = Date.now()): string {
   }
   return s;
 }
+
+/**
+ * The smallest UUID whose first 48 bits are the given Unix millisecond: every UUIDv7 made at or after
+ * that millisecond sorts at or above it (uuid comparison is bytewise), every one made before sorts below.
+ */
+export function uuidv7Floor(ms: number): string {
+  const t = Math.min(2 ** 48 - 1, Math.max(0, Math.floor(ms)));
+  const hex = t.toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8)}-0000-0000-000000000000`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { uuidv7 } from '../src/ids.ts';
+import { uuidv7, uuidv7Floor } from '../src/ids.ts';
 
 describe('uuidv7', () => {
   it('makes valid version-7 UUIDs carrying the time', () => {
@@ -26,5 +26,21 @@ describe('uuidv7', () => {
   it('is unique over many ids', () => {
     const ids = new Set(Array.from({ length: 100_000 }, () => uuidv7()));
     expect(ids.size).toBe(100_000);
+  });
+});
+
+describe('uuidv7Floor', () => {
+  it('sorts below every id of its millisecond and above every earlier one', () => {
+    const ms = Date.UTC(2026, 10, 24, 20, 0, 0, 123);
+    const floor = uuidv7Floor(ms);
+    expect(floor).toBe(
+      `${ms.toString(16).padStart(12, '0').slice(0, 8)}-${ms.toString(16).padStart(12, '0').slice(8)}-0000-0000-000000000000`,
+    );
+    const same = Array.from({ length: 50 }, () => uuidv7(ms + 1));
+    for (const id of same) expect(id > floor).toBe(true);
+    expect(uuidv7Floor(ms + 1) > floor).toBe(true);
+    expect(uuidv7Floor(ms - 1) < floor).toBe(true);
+    expect(uuidv7Floor(-5)).toBe('00000000-0000-0000-0000-000000000000');
+    expect(uuidv7Floor(2 ** 60)).toBe('ffffffff-ffff-0000-0000-000000000000');
   });
 });
