@@ -1,4 +1,3 @@
- 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgAvailable, waitFor } from '@jobfleet/core/testing';
 import type { Worker } from '@jobfleet/core';
@@ -394,6 +393,25 @@ describe.runIf(pgAvailable)('jobs REST API (real PostgreSQL)', () => {
     expect(h.fleet.events.listenerCount()).toBe(before + 1);
     ctl.abort();
     await waitFor(() => h.fleet.events.listenerCount() === before, { what: 'the listener to go' });
+  });
+
+  it('SSE: a state change whose event never arrives still reaches the stream, from the database', async () => {
+    const job = (await enqueue(a.token, { type: 'noop', options: { queue: 'lost-event' } })).body;
+    const res = await fetch(`${h.base}/api/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${a.token}` } });
+    const t0 = Date.now();
+    let changed = false;
+    const events = await readEvents(res, () => {
+      if (changed) return;
+      changed = true;
+      // Finished behind the event bus's back, as if its notification had been lost.
+      void h.fleet.db.query(
+        `UPDATE ${h.fleet.schema}.jobs SET status = 'COMPLETED', result = '"done"', finished_at = now() WHERE id = $1`,
+        [job.id],
+      );
+    });
+    expect(events.map((e) => e.data.status)).toEqual(['QUEUED', 'COMPLETED']);
+    expect(events[1]?.data.job.result).toBe('done');
+    expect(Date.now() - t0).toBeLessThan(12_000);
   });
 
   it('dead letters: list and replay', async () => {

@@ -7,6 +7,8 @@ import { serializeJob } from '../serialize.ts';
 
 export const MAX_BULK = 10_000;
 const SSE_HEARTBEAT_MS = 15_000;
+/** Events cross processes over NOTIFY, which is best effort: a stream re-reads its job this often. */
+const SSE_RECHECK_MS = 5_000;
 
 const enqueueSpecSchema = {
   type: 'object',
@@ -277,11 +279,13 @@ export const jobRoutes: FastifyPluginAsync<ServerDeps & { sseStreams?: Set<() =>
         if (!closed) raw.write(': heartbeat\n\n');
       }, SSE_HEARTBEAT_MS);
       heartbeat.unref();
+      let recheck: NodeJS.Timeout | null = null;
       const close = () => {
         if (closed) return;
         closed = true;
         unsubscribe();
         clearInterval(heartbeat);
+        if (recheck) clearInterval(recheck);
         streams.delete(close);
         raw.end();
       };
@@ -306,7 +310,13 @@ export const jobRoutes: FastifyPluginAsync<ServerDeps & { sseStreams?: Set<() =>
 
       // Events are written in order; a finishing event carries the final job (result or error) and ends the stream.
       let chain: Promise<void> = Promise.resolve();
+      let lastStatus = job.status;
       forward = (e) => {
+        if (e.kind === 'state') {
+          // The same state twice in a row (an event and the re-read below both saw it) is sent once.
+          if (e.status === lastStatus) return;
+          lastStatus = e.status;
+        }
         chain = chain.then(async () => {
           if (closed) return;
           if (e.kind === 'state' && FINISHED.includes(e.status)) {
@@ -318,8 +328,30 @@ export const jobRoutes: FastifyPluginAsync<ServerDeps & { sseStreams?: Set<() =>
           }
         });
       };
-      // Events raised while the snapshot was read: skip the one the snapshot already shows.
-      for (const e of buffered) if (!(e.kind === 'state' && e.status === job.status)) forward(e);
+      // Events raised while the snapshot was read (the one the snapshot already shows is skipped above).
+      for (const e of buffered) forward(e);
+      // A lost notification (relay error, a restart) must delay the stream, never strand it: the database
+      // stays the truth, so a changed state is sent from it.
+      recheck = setInterval(() => {
+        fleet.client
+          .get(id, scope)
+          .then((now) => {
+            if (!closed && now && now.status !== lastStatus && forward) {
+              forward({
+                kind: 'state',
+                jobId: now.id,
+                type: now.type,
+                queue: now.queue,
+                status: now.status,
+                ownerId: now.ownerId,
+                attempt: now.attempts,
+                at: new Date().toISOString(),
+              });
+            }
+          })
+          .catch(() => {});
+      }, SSE_RECHECK_MS);
+      recheck.unref();
     },
   );
 };
