@@ -13,14 +13,14 @@ import { createTestDatabase, pgAvailable, type TestDatabase } from '../testing/i
 
 const noop = defineJob({ name: 'noop', handler: () => null });
 
-/** Every index a plan reads, from EXPLAIN (FORMAT JSON). */
-function indexesOf(plan: unknown): string[] {
+/** Every value of one key anywhere in an EXPLAIN (FORMAT JSON) plan ("Index Name", "Node Type", …). */
+function planValues(plan: unknown, key: string): string[] {
   const out: string[] = [];
   const walk = (n: unknown): void => {
     if (Array.isArray(n)) return n.forEach(walk);
     if (!n || typeof n !== 'object') return;
     const o = n as Record<string, unknown>;
-    if (typeof o['Index Name'] === 'string') out.push(o['Index Name']);
+    if (typeof o[key] === 'string') out.push(o[key]);
     Object.values(o).forEach(walk);
   };
   walk(plan);
@@ -71,7 +71,7 @@ describe.runIf(pgAvailable)('hot statements find rows by id whatever the statist
 
   const explain = async (sql: string, params: unknown[]): Promise<string[]> => {
     const { rows } = await fleet.db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-    return indexesOf(rows[0]?.['QUERY PLAN']);
+    return planValues(rows[0]?.['QUERY PLAN'], 'Index Name');
   };
 
   it('outcome writes', async () => {
@@ -103,20 +103,6 @@ describe.runIf(pgAvailable)('hot statements find rows by id whatever the statist
     expect(used).not.toContain('jobs_status_idx');
   });
 });
-
-/** Every plan node type, from EXPLAIN (FORMAT JSON). */
-function nodeTypes(plan: unknown): string[] {
-  const out: string[] = [];
-  const walk = (n: unknown): void => {
-    if (Array.isArray(n)) return n.forEach(walk);
-    if (!n || typeof n !== 'object') return;
-    const o = n as Record<string, unknown>;
-    if (typeof o['Node Type'] === 'string') out.push(o['Node Type']);
-    Object.values(o).forEach(walk);
-  };
-  walk(plan);
-  return out;
-}
 
 /**
  * Listings by creation time on a table that grew since its last ANALYZE: the planner guesses almost no row
@@ -166,7 +152,7 @@ describe.runIf(pgAvailable)('listings by creation time stay on an index after th
         limit: 101,
       });
       const { rows } = await fleet.db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-      const nodes = nodeTypes(rows[0]?.['QUERY PLAN']);
+      const nodes = planValues(rows[0]?.['QUERY PLAN'], 'Node Type');
       expect(nodes, `plan for owner ${ownerId}`).not.toContain('Seq Scan');
       const listed = await fleet.db.query<{ id: string }>(sql, params);
       expect(listed.rows).toHaveLength(30);
