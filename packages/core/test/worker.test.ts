@@ -97,7 +97,11 @@ describe.each(adapters())('worker on $name', ({ make }) => {
     expect(done.finishedAt!.getTime()).toBeGreaterThanOrEqual(done.startedAt!.getTime());
     await waitFor(() => events.some((e) => e.jobId === job.id && e.status === 'COMPLETED'));
     const states = events.filter((e) => e.jobId === job.id && e.kind === 'state').map((e) => e.status);
-    expect(states).toEqual(['QUEUED', 'RUNNING', 'COMPLETED']);
+    // The worker's claim, woken by the enqueue's NOTIFY, can answer before the enqueue's own reply is read
+    // (seen once in CI under load): the client's QUEUED event then follows RUNNING. Known race (docs/architecture.md,
+    // "Events"); the worker's own events stay in order.
+    expect([...states].sort()).toEqual(['COMPLETED', 'QUEUED', 'RUNNING']);
+    expect(states.filter((s) => s !== 'QUEUED')).toEqual(['RUNNING', 'COMPLETED']);
   });
 
   it('awaits a thenable result, and the context works destructured', async () => {
