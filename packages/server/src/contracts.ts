@@ -6,6 +6,12 @@ import type { Jobfleet } from '@jobfleet/core';
 import type { FastifyBaseLogger } from 'fastify';
 
 export type Role = 'admin' | 'member';
+
+/**
+ * Job events cross processes over NOTIFY, which is best effort: SSE streams and GraphQL subscriptions
+ * re-read their job this often, so a lost notification delays an update instead of stranding it.
+ */
+export const JOB_RECHECK_MS = 5_000;
 export const API_SCOPES = ['jobs:read', 'jobs:write', 'schedules:read', 'schedules:write', 'admin'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 

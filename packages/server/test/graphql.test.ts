@@ -693,6 +693,48 @@ describe.runIf(pgAvailable)('GraphQL API', () => {
       await c.closed;
     });
 
+    it('delivers a state change whose event never arrives, from the database', async () => {
+      await gql(`mutation { pauseQueue(name: "default") { paused } }`, undefined, { token: adminToken });
+      try {
+        const r = await gql<{ executeJob: { id: string } }>(`mutation { executeJob(jobName: "noop") { id } }`, undefined, {
+          token: aliceToken,
+        });
+        const id = r.data!.executeJob.id;
+        const c = open('graphql-transport-ws');
+        await c.opened;
+        c.ws.send(JSON.stringify({ type: 'connection_init', payload: { token: aliceToken } }));
+        await c.next((m) => m.type === 'connection_ack', 'connection_ack');
+        c.ws.send(
+          JSON.stringify({
+            id: '1',
+            type: 'subscribe',
+            payload: { query: `subscription($id: ID!) { jobUpdated(id: $id) { status result } }`, variables: { id } },
+          }),
+        );
+        const first = await c.next((m) => m.type === 'next', 'the first update');
+        expect(first.payload.data.jobUpdated.status).toBe('QUEUED');
+        const t0 = Date.now();
+        // Finished behind the event bus's back, as if its notification had been lost.
+        await fleet.db.query(
+          `UPDATE ${fleet.schema}.jobs SET status = 'COMPLETED', result = '"done"', finished_at = now(), updated_at = now() WHERE id = $1`,
+          [id],
+        );
+        const done = await c.next(
+          (m) => m.type === 'next' && m.payload.data?.jobUpdated.status === 'COMPLETED',
+          'COMPLETED update from the re-read',
+        );
+        expect(done.payload.data.jobUpdated.result).toBe('done');
+        expect(Date.now() - t0).toBeLessThan(12_000);
+        // Unchanged re-reads send nothing more.
+        await new Promise((r) => setTimeout(r, 5_500));
+        expect(c.messages.filter((m) => m.type === 'next')).toHaveLength(2);
+        c.ws.close();
+        await c.closed;
+      } finally {
+        await gql(`mutation { resumeQueue(name: "default") { paused } }`, undefined, { token: adminToken });
+      }
+    });
+
     it('authenticates with the cookie on the upgrade request (legacy graphql-ws protocol)', async () => {
       const r = await gql<{ executeJob: { id: string } }>(`mutation { executeJob(jobName: "noop") { id } }`, undefined, {
         token: bobToken,

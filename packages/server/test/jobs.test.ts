@@ -395,6 +395,23 @@ describe.runIf(pgAvailable)('jobs REST API (real PostgreSQL)', () => {
     await waitFor(() => h.fleet.events.listenerCount() === before, { what: 'the listener to go' });
   });
 
+  it("SSE: an earlier attempt's state arriving late does not move a live job back", async () => {
+    const job = (await enqueue(a.token, { type: 'noop', options: { queue: 'crossed' } })).body;
+    const res = await fetch(`${h.base}/api/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${a.token}` } });
+    const base = { kind: 'state' as const, jobId: job.id, type: 'noop', queue: 'crossed', ownerId: job.ownerId };
+    let sent = false;
+    const events = await readEvents(res, () => {
+      if (sent) return;
+      sent = true;
+      // As when a worker's RUNNING overtakes the enqueuer's QUEUED on the way between processes.
+      const at = new Date().toISOString();
+      h.fleet.events.publish([{ ...base, status: 'RUNNING', attempt: 1, at }]);
+      h.fleet.events.publish([{ ...base, status: 'QUEUED', attempt: 0, at }]);
+      h.fleet.events.publish([{ ...base, status: 'COMPLETED', attempt: 1, at }]);
+    });
+    expect(events.map((e) => e.data.status)).toEqual(['QUEUED', 'RUNNING', 'COMPLETED']);
+  });
+
   it('SSE: a state change whose event never arrives still reaches the stream, from the database', async () => {
     const job = (await enqueue(a.token, { type: 'noop', options: { queue: 'lost-event' } })).body;
     const res = await fetch(`${h.base}/api/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${a.token}` } });

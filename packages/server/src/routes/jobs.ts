@@ -1,14 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { FINISHED, JobNotFoundError, type EnqueueOptions, type EnqueueSpec, type JobEvent, type JobStatus } from '@jobfleet/core';
-import { ApiError, ownerScope, type ServerDeps } from '../contracts.ts';
+import { ApiError, JOB_RECHECK_MS, ownerScope, type ServerDeps } from '../contracts.ts';
 import { principalOf, requireScope, secured } from '../principal.ts';
 import { errorResponses, errorSchema, idParams, jobSchema } from '../schemas.ts';
 import { serializeJob } from '../serialize.ts';
 
 export const MAX_BULK = 10_000;
 const SSE_HEARTBEAT_MS = 15_000;
-/** Events cross processes over NOTIFY, which is best effort: a stream re-reads its job this often. */
-const SSE_RECHECK_MS = 5_000;
 
 const enqueueSpecSchema = {
   type: 'object',
@@ -311,11 +309,17 @@ export const jobRoutes: FastifyPluginAsync<ServerDeps & { sseStreams?: Set<() =>
       // Events are written in order; a finishing event carries the final job (result or error) and ends the stream.
       let chain: Promise<void> = Promise.resolve();
       let lastStatus = job.status;
+      let lastAttempt = job.attempts;
       forward = (e) => {
         if (e.kind === 'state') {
           // The same state twice in a row (an event and the re-read below both saw it) is sent once.
           if (e.status === lastStatus) return;
+          // Events from different processes can cross (an enqueuer's QUEUED after the worker's RUNNING):
+          // an earlier attempt's state never replaces a live job's later one. A finished job that moves on
+          // was replayed or retried by hand, and that may reset its attempts.
+          if (e.attempt !== undefined && e.attempt < lastAttempt && !FINISHED.includes(lastStatus)) return;
           lastStatus = e.status;
+          lastAttempt = e.attempt ?? lastAttempt;
         }
         chain = chain.then(async () => {
           if (closed) return;
@@ -350,7 +354,7 @@ export const jobRoutes: FastifyPluginAsync<ServerDeps & { sseStreams?: Set<() =>
             }
           })
           .catch(() => {});
-      }, SSE_RECHECK_MS);
+      }, JOB_RECHECK_MS);
       recheck.unref();
     },
   );
