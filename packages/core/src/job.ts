@@ -155,37 +155,24 @@ export function jobFromRow(r: JobRow): Job {
   };
 }
 
-/** A job as claimed by this worker just now, from the claim's narrow row. */
+/**
+ * A job as claimed by this worker just now, from the claim's narrow row: the rest of a fresh claim is
+ * known (RUNNING, no result or progress, this worker, started now; its error is the last of its errors).
+ */
 export function claimedJobFromRow(r: ClaimedRow, workerId: string, now: Date): Job {
   const errors = r.errors ?? [];
-  return {
-    id: r.id,
-    type: r.type,
-    queue: r.queue,
+  return jobFromRow({
+    ...r,
     status: 'RUNNING',
-    payload: r.payload,
-    priority: r.priority,
-    runAt: toDate(r.run_at),
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    backoff: r.backoff,
-    timeoutMs: r.timeout_ms,
-    idempotencyKey: r.idempotency_key,
-    ownerId: r.owner_id,
-    batchId: r.batch_id,
-    scheduleId: r.schedule_id,
-    metadata: r.metadata,
     result: null,
     error: errors.length ? (errors[errors.length - 1] as JobError) : null,
     errors,
     progress: null,
-    progressMessage: null,
-    logs: r.logs ?? [],
-    workerId,
-    cancelRequested: false,
-    createdAt: toDate(r.created_at),
-    updatedAt: now,
-    startedAt: now,
-    finishedAt: null,
-  };
+    progress_message: null,
+    worker_id: workerId,
+    cancel_requested: false,
+    updated_at: now,
+    started_at: now,
+    finished_at: null,
+  });
 }
