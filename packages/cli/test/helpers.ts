@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { childEnv } from '@jobfleet/core/testing';
 
 /** The repository root: the CLI runs from there so that `--import tsx` resolves. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -11,29 +12,6 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-}
-
-/** Env for a child: the parent's minus anything that would point it at another database. */
-export function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of [
-    'DATABASE_URL',
-    'JOBFLEET_DATA_DIR',
-    'JOBFLEET_SCHEMA',
-    'PORT',
-    'HOST',
-    'JOBFLEET_QUEUES',
-    'JOBFLEET_CONCURRENCY',
-    'JOBFLEET_JOBS_DIR',
-    'LOG_LEVEL',
-    'NODE_OPTIONS',
-    'FORCE_COLOR',
-  ]) {
-    delete env[k];
-  }
-  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
-  env.NO_COLOR = '1';
-  return env;
 }
 
 /** Runs the CLI to completion. */

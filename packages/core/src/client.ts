@@ -239,38 +239,26 @@ export class JobfleetClient {
         if (!job) throw new Error(`Job with idempotency key "${r.idempotency_key}" vanished while enqueueing; try again.`);
         return { ...job, deduplicated: true };
       }
-      const createdAt = new Date(ins.created_at);
-      return {
-        id: r.id,
-        type: r.type,
-        queue: r.queue,
+      // A fresh insert: the rest of the job is known without reading it back.
+      const job = jobFromRow({
+        ...r,
         status: ins.status,
-        payload: r.payload,
-        priority: r.priority,
-        runAt: new Date(ins.run_at),
+        run_at: ins.run_at,
         attempts: 0,
-        maxAttempts: r.max_attempts,
-        backoff: r.backoff,
-        timeoutMs: r.timeout_ms,
-        idempotencyKey: r.idempotency_key,
-        ownerId: r.owner_id,
-        batchId: r.batch_id,
-        scheduleId: r.schedule_id,
-        metadata: r.metadata,
         result: null,
         error: null,
         errors: [],
         progress: null,
-        progressMessage: null,
+        progress_message: null,
         logs: [],
-        workerId: null,
-        cancelRequested: false,
-        createdAt,
-        updatedAt: createdAt,
-        startedAt: null,
-        finishedAt: null,
-        deduplicated: false,
-      };
+        worker_id: null,
+        cancel_requested: false,
+        created_at: ins.created_at,
+        updated_at: ins.created_at,
+        started_at: null,
+        finished_at: null,
+      });
+      return Object.assign(job, { deduplicated: false });
     });
   }
 

@@ -48,6 +48,9 @@ describe.each(adapters())('client on $name', ({ make }) => {
     const read = await fleet.client.get(job.id);
     expect(read).toMatchObject({ id: job.id, status: 'QUEUED', payload: { text: 'hi' }, queue: 'texts' });
     expect(read!.createdAt.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+    // The returned job is built without reading it back; it must be the stored job exactly.
+    const { deduplicated: _, ...returned } = job;
+    expect(returned).toEqual(read);
   });
 
   it('lets options override the defaults and schedules delayed jobs', async () => {

@@ -78,3 +78,27 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
   }
 }
+
+/** Variables that would point a child process at another database, port, queue set or log format. */
+const CHILD_ENV_DROPPED = [
+  'DATABASE_URL',
+  'JOBFLEET_DATA_DIR',
+  'JOBFLEET_SCHEMA',
+  'PORT',
+  'HOST',
+  'JOBFLEET_QUEUES',
+  'JOBFLEET_CONCURRENCY',
+  'JOBFLEET_JOBS_DIR',
+  'LOG_LEVEL',
+  'NODE_OPTIONS',
+  'FORCE_COLOR',
+];
+
+/** Env for a child process a test starts: the parent's, minus CHILD_ENV_DROPPED, plus `extra`; never coloured. */
+export function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of CHILD_ENV_DROPPED) delete env[k];
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  env.NO_COLOR = '1';
+  return env;
+}

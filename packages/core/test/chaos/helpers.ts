@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Database } from '../../src/index.ts';
+import { childEnv } from '../../testing/index.ts';
 
 const run = promisify(execFile);
 
@@ -28,27 +29,6 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** Prints a figure so that runs leave numbers behind (docs/reliability.md quotes them). */
 export function figure(name: string, value: unknown): void {
   process.stdout.write(`[chaos] ${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}\n`);
-}
-
-/** Env for a child: the parent's, minus anything that would point it elsewhere, plus extra. */
-function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of [
-    'DATABASE_URL',
-    'JOBFLEET_DATA_DIR',
-    'JOBFLEET_SCHEMA',
-    'PORT',
-    'HOST',
-    'JOBFLEET_QUEUES',
-    'JOBFLEET_CONCURRENCY',
-    'JOBFLEET_JOBS_DIR',
-    'NODE_OPTIONS',
-    'FORCE_COLOR',
-  ])
-    delete env[k];
-  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
-  env.NO_COLOR = '1';
-  return env;
 }
 
 export interface Proc {
