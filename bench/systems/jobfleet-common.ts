@@ -1,5 +1,5 @@
 import { Jobfleet, defineJob, type Maintenance, type Worker } from '@jobfleet/core';
-import type { BenchPayload, SessionResources } from '../types.ts';
+import type { BenchPayload, BenchSystem, SessionResources } from '../types.ts';
 
 export const JOB = 'bench_noop';
 export const JOBFLEET_WORKER = { concurrency: 24, prefetch: 500 } as const;
@@ -9,6 +9,31 @@ export const JOBFLEET_CHUNK = 10_000;
 
 const dbName = (url: string | undefined): string => (url ? new URL(url).pathname.slice(1) : 'embedded');
 
+export interface SessionOptions {
+  memory?: boolean;
+  relayEvents?: boolean;
+  amqpUrl?: string;
+}
+
+/** What tells the Jobfleet variants apart; the session does the rest. */
+export type JobfleetVariant = Pick<BenchSystem, 'id' | 'label' | 'backend' | 'version' | 'settings' | 'note'>;
+
+/** A Jobfleet bench system: the variant's description, driving a session opened with `opts`. */
+export function jobfleetSystem(variant: JobfleetVariant, opts: SessionOptions): BenchSystem {
+  const s = new JobfleetSession();
+  return {
+    ...variant,
+    setup: (res: SessionResources) => s.open(res, opts),
+    enqueueBulk: (from, n) => s.enqueueBulk(from, n),
+    analyze: () => s.analyze(),
+    startWorkers: (c) => s.startWorkers(c),
+    remaining: () => s.remaining(),
+    completed: () => s.completed(),
+    latencyProbe: (p: BenchPayload) => s.latencyProbe(p),
+    teardown: () => s.close(),
+  };
+}
+
 /** The Jobfleet session shared by the PostgreSQL and PGlite variants. */
 export class JobfleetSession {
   fleet: Jobfleet | null = null;
@@ -17,7 +42,7 @@ export class JobfleetSession {
   /** Scale-out worker processes leave the broker's queues to the session that owns the database. */
   private readonly keepBroker = process.env.JOBFLEET_BENCH_KEEP_BROKER === '1';
 
-  async open(res: SessionResources, opts: { memory?: boolean; relayEvents?: boolean; amqpUrl?: string }): Promise<void> {
+  async open(res: SessionResources, opts: SessionOptions): Promise<void> {
     const onJob = res.onJob;
     const noop = defineJob({
       name: JOB,

@@ -1,32 +1,26 @@
-import type { BenchPayload, BenchSystem, SessionResources } from '../types.ts';
-import { JOBFLEET_CHUNK, JOBFLEET_POOL, JOBFLEET_WORKER, JobfleetSession } from './jobfleet-common.ts';
+import type { BenchSystem } from '../types.ts';
+import { JOBFLEET_CHUNK, JOBFLEET_POOL, JOBFLEET_WORKER, jobfleetSystem } from './jobfleet-common.ts';
 
 /** Jobfleet on PostgreSQL. relayEvents true is the default with PostgreSQL (job events carried over NOTIFY). */
 export function jobfleetPg(relayEvents: boolean): BenchSystem {
-  const s = new JobfleetSession();
-  return {
-    id: relayEvents ? 'jobfleet-pg' : 'jobfleet-pg-norelay',
-    label: relayEvents ? 'Jobfleet (PostgreSQL, relayEvents on)' : 'Jobfleet (PostgreSQL, relayEvents off)',
-    backend: 'postgresql',
-    version: 'jobfleet 0.1.0 (working tree)',
-    settings: {
-      concurrency: JOBFLEET_WORKER.concurrency,
-      prefetch: JOBFLEET_WORKER.prefetch,
-      poolSize: JOBFLEET_POOL,
-      relayEvents,
-      receiveEvents: false,
-      listen: true,
-      enqueueMany: `${JOBFLEET_CHUNK} per call`,
+  return jobfleetSystem(
+    {
+      id: relayEvents ? 'jobfleet-pg' : 'jobfleet-pg-norelay',
+      label: relayEvents ? 'Jobfleet (PostgreSQL, relayEvents on)' : 'Jobfleet (PostgreSQL, relayEvents off)',
+      backend: 'postgresql',
+      version: 'jobfleet 0.1.0 (working tree)',
+      settings: {
+        concurrency: JOBFLEET_WORKER.concurrency,
+        prefetch: JOBFLEET_WORKER.prefetch,
+        poolSize: JOBFLEET_POOL,
+        relayEvents,
+        receiveEvents: false,
+        listen: true,
+        enqueueMany: `${JOBFLEET_CHUNK} per call`,
+      },
     },
-    setup: (res: SessionResources) => s.open(res, { relayEvents }),
-    enqueueBulk: (from, n) => s.enqueueBulk(from, n),
-    analyze: () => s.analyze(),
-    startWorkers: (c) => s.startWorkers(c),
-    remaining: () => s.remaining(),
-    completed: () => s.completed(),
-    latencyProbe: (p: BenchPayload) => s.latencyProbe(p),
-    teardown: () => s.close(),
-  };
+    { relayEvents },
+  );
 }
 
 export default (): BenchSystem => jobfleetPg(true);

@@ -1,5 +1,5 @@
-import type { BenchPayload, BenchSystem, SessionResources } from '../types.ts';
-import { JOBFLEET_CHUNK, JOBFLEET_POOL, JOBFLEET_WORKER, JobfleetSession } from './jobfleet-common.ts';
+import type { BenchSystem } from '../types.ts';
+import { JOBFLEET_CHUNK, JOBFLEET_POOL, JOBFLEET_WORKER, jobfleetSystem } from './jobfleet-common.ts';
 
 export const BENCH_AMQP_URL = process.env.JOBFLEET_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -8,30 +8,24 @@ export const BENCH_AMQP_URL = process.env.JOBFLEET_BENCH_AMQP_URL ?? 'amqp://gue
  * outbox, a relay publishes it with confirms, workers consume with prefetch = concurrency and claim by id.
  */
 export function jobfleetRabbitmq(): BenchSystem {
-  const s = new JobfleetSession();
-  return {
-    id: 'jobfleet-rabbitmq',
-    label: 'Jobfleet (PostgreSQL + RabbitMQ dispatch)',
-    backend: 'postgresql',
-    version: 'jobfleet 0.1.0 (working tree), amqplib 2.3.1',
-    settings: {
-      concurrency: JOBFLEET_WORKER.concurrency,
-      prefetch: `${JOBFLEET_WORKER.prefetch} (broker prefetch = concurrency + prefetch)`,
-      poolSize: JOBFLEET_POOL,
-      receiveEvents: false,
-      dispatch: 'rabbitmq (classic priority queue, publisher confirms, one outbox relay per process)',
-      enqueueMany: `${JOBFLEET_CHUNK} per call`,
+  return jobfleetSystem(
+    {
+      id: 'jobfleet-rabbitmq',
+      label: 'Jobfleet (PostgreSQL + RabbitMQ dispatch)',
+      backend: 'postgresql',
+      version: 'jobfleet 0.1.0 (working tree), amqplib 2.3.1',
+      settings: {
+        concurrency: JOBFLEET_WORKER.concurrency,
+        prefetch: `${JOBFLEET_WORKER.prefetch} (broker prefetch = concurrency + prefetch)`,
+        poolSize: JOBFLEET_POOL,
+        receiveEvents: false,
+        dispatch: 'rabbitmq (classic priority queue, publisher confirms, one outbox relay per process)',
+        enqueueMany: `${JOBFLEET_CHUNK} per call`,
+      },
+      note: 'RabbitMQ dispatch: every job also passes through the outbox table and the broker; the relay runs in the same process.',
     },
-    note: 'RabbitMQ dispatch: every job also passes through the outbox table and the broker; the relay runs in the same process.',
-    setup: (res: SessionResources) => s.open(res, { amqpUrl: BENCH_AMQP_URL }),
-    enqueueBulk: (from, n) => s.enqueueBulk(from, n),
-    analyze: () => s.analyze(),
-    startWorkers: (c) => s.startWorkers(c),
-    remaining: () => s.remaining(),
-    completed: () => s.completed(),
-    latencyProbe: (p: BenchPayload) => s.latencyProbe(p),
-    teardown: () => s.close(),
-  };
+    { amqpUrl: BENCH_AMQP_URL },
+  );
 }
 
 export default jobfleetRabbitmq;
