@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineJob, Jobfleet, type JobEvent } from '../src/index.ts';
+import { defineJob, Jobfleet, JobEventBus, type Database, type JobEvent } from '../src/index.ts';
+import { EventRelay } from '../src/events.ts';
 import { createTestDatabase, pgAvailable, waitFor, type TestDatabase } from '../testing/index.ts';
 import { decodeEvents, encodeEvents } from '../src/event-wire.ts';
 
@@ -62,6 +63,51 @@ describe.runIf(pgAvailable)('events across processes through NOTIFY', () => {
     } finally {
       await quiet.close();
     }
+  });
+});
+
+describe('event relay pacing', () => {
+  it('flushes a lone event at once, and at most every 100 ms while flushes are large', async () => {
+    const flushes: { at: number; events: number }[] = [];
+    // Records what the relay sends; NOTIFY itself is exercised against PostgreSQL above.
+    const db = {
+      query: async (_sql: string, params: unknown[]) => {
+        const chunks = params[1] as string[];
+        const n = chunks.reduce((sum, c) => sum + (decodeEvents(c)?.events.length ?? 0), 0);
+        flushes.push({ at: Date.now(), events: n });
+        return { rows: [], rowCount: 0 };
+      },
+    } as unknown as Database;
+    const bus = new JobEventBus();
+    const relay = new EventRelay(db, bus, 'ch', false);
+    await relay.start();
+    const ev = (i: number): JobEvent => ({
+      kind: 'state',
+      jobId: `0190b6c2-0000-7000-8000-${String(i).padStart(12, '0')}`,
+      type: 't',
+      queue: 'q',
+      status: 'RUNNING',
+      ownerId: null,
+      attempt: 1,
+      at: 'x',
+    });
+    const t0 = Date.now();
+    bus.publish([ev(0)]);
+    await waitFor(() => flushes.length === 1, { what: 'the lone event' });
+    expect(flushes[0]!.at - t0).toBeLessThan(50);
+    // Busy: 200 events, then 20 more every 5 ms for 400 ms (4 a ms; still busy if the timer runs 5× late).
+    await new Promise((r) => setTimeout(r, 20));
+    bus.publish(Array.from({ length: 200 }, (_, i) => ev(i + 1)));
+    let next = 201;
+    const timer = setInterval(() => bus.publish(Array.from({ length: 20 }, () => ev(next++))), 5);
+    await new Promise((r) => setTimeout(r, 400));
+    clearInterval(timer);
+    await relay.stop();
+    const busy = flushes.slice(1);
+    expect(busy.reduce((sum, f) => sum + f.events, 0)).toBe(next - 1);
+    // At 10 ms apart this would be ~40 flushes.
+    expect(busy.length).toBeLessThanOrEqual(8);
+    for (let i = 2; i < busy.length - 1; i++) expect(busy[i]!.at - busy[i - 1]!.at).toBeGreaterThanOrEqual(95);
   });
 });
 
