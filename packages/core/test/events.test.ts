@@ -67,7 +67,7 @@ describe.runIf(pgAvailable)('events across processes through NOTIFY', () => {
 });
 
 describe('event relay pacing', () => {
-  it('flushes a lone event at once, and at most every 100 ms while flushes are large', async () => {
+  it('flushes a lone event at once, and at most every 100 ms while events arrive fast', async () => {
     const flushes: { at: number; events: number }[] = [];
     // Records what the relay sends; NOTIFY itself is exercised against PostgreSQL above.
     const db = {
