@@ -412,6 +412,31 @@ describe.runIf(pgAvailable)('jobs REST API (real PostgreSQL)', () => {
     expect(events.map((e) => e.data.status)).toEqual(['QUEUED', 'RUNNING', 'COMPLETED']);
   });
 
+  it('SSE: a job handed back at shutdown (attempt uncounted) shows QUEUED again, from the database', async () => {
+    const job = (await enqueue(a.token, { type: 'noop', options: { queue: 'handed-back' } })).body;
+    const res = await fetch(`${h.base}/api/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${a.token}` } });
+    const base = { kind: 'state' as const, jobId: job.id, type: 'noop', queue: 'handed-back', ownerId: job.ownerId };
+    let queuedSeen = 0;
+    const events = await readEvents(res, (e) => {
+      if (e.data.status !== 'QUEUED') return;
+      queuedSeen++;
+      if (queuedSeen === 1) {
+        // A worker claims it, then shuts down and hands it back: the release's QUEUED carries attempt 0,
+        // as an enqueuer's late QUEUED does, so the event alone is dropped; the database says QUEUED.
+        const at = new Date().toISOString();
+        h.fleet.events.publish([{ ...base, status: 'RUNNING', attempt: 1, at }]);
+        h.fleet.events.publish([{ ...base, status: 'QUEUED', attempt: 0, at }]);
+      } else {
+        void h.fleet.db.query(
+          `UPDATE ${h.fleet.schema}.jobs SET status = 'COMPLETED', result = '"later"', finished_at = now() WHERE id = $1`,
+          [job.id],
+        );
+      }
+    });
+    expect(events.map((e) => e.data.status)).toEqual(['QUEUED', 'RUNNING', 'QUEUED', 'COMPLETED']);
+    expect(events[3]?.data.job.result).toBe('later');
+  });
+
   it('SSE: a state change whose event never arrives still reaches the stream, from the database', async () => {
     const job = (await enqueue(a.token, { type: 'noop', options: { queue: 'lost-event' } })).body;
     const res = await fetch(`${h.base}/api/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${a.token}` } });

@@ -53,6 +53,9 @@ export interface ListParams {
 /** Statuses become SQL literals below, so they are checked here too, not only by the caller. */
 const STATUS_LITERAL = /^[A-Z]{4,10}$/;
 
+/** How far the clock of a process that made job ids may be from the database's (see listJobsSql). */
+export const CLOCK_SKEW_MARGIN_MS = 5 * 60_000;
+
 /**
  * Newest first; ids are UUIDv7, so id order is creation order and the cursor is the last id seen.
  *
@@ -61,9 +64,6 @@ const STATUS_LITERAL = /^[A-Z]{4,10}$/;
  * walked the whole table whenever few jobs had the status asked for. Several statuses are merged from
  * their branches, each at most `limit` rows.
  */
-/** How far the clock of a process that made job ids may be from the database's (see listJobsSql). */
-export const CLOCK_SKEW_MARGIN_MS = 5 * 60_000;
-
 export function listJobsSql(s: string, cols: string, p: ListParams): { sql: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];

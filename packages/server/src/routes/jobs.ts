@@ -239,7 +239,7 @@ export const jobRoutes: FastifyPluginAsync<ServerDeps & { sseStreams?: Set<() =>
       const scope = ownerScope(principalOf(request));
       const id = request.params.id;
       const buffered: JobEvent[] = [];
-      let forward: ((e: JobEvent) => void) | null = null;
+      let forward: ((e: JobEvent, fromDatabase?: boolean) => void) | null = null;
       const unsubscribe = fleet.events.subscribe((e) => {
         if (e.jobId !== id) return;
         if (forward) forward(e);
@@ -310,14 +310,17 @@ export const jobRoutes: FastifyPluginAsync<ServerDeps & { sseStreams?: Set<() =>
       let chain: Promise<void> = Promise.resolve();
       let lastStatus = job.status;
       let lastAttempt = job.attempts;
-      forward = (e) => {
+      forward = (e, fromDatabase = false) => {
         if (e.kind === 'state') {
           // The same state twice in a row (an event and the re-read below both saw it) is sent once.
           if (e.status === lastStatus) return;
           // Events from different processes can cross (an enqueuer's QUEUED after the worker's RUNNING):
-          // an earlier attempt's state never replaces a live job's later one. A finished job that moves on
-          // was replayed or retried by hand, and that may reset its attempts.
-          if (e.attempt !== undefined && e.attempt < lastAttempt && !FINISHED.includes(lastStatus)) return;
+          // an earlier attempt's event never replaces a live job's later state. A finished job that moves on
+          // was replayed or retried by hand, which may reset its attempts. The re-read is the truth and
+          // always passes: a worker that shuts down hands its job back with the attempt uncounted, and that
+          // QUEUED reaches the stream from there.
+          const stale = e.attempt !== undefined && e.attempt < lastAttempt && !FINISHED.includes(lastStatus);
+          if (stale && !fromDatabase) return;
           lastStatus = e.status;
           lastAttempt = e.attempt ?? lastAttempt;
         }
@@ -341,16 +344,19 @@ export const jobRoutes: FastifyPluginAsync<ServerDeps & { sseStreams?: Set<() =>
           .get(id, scope)
           .then((now) => {
             if (!closed && now && now.status !== lastStatus && forward) {
-              forward({
-                kind: 'state',
-                jobId: now.id,
-                type: now.type,
-                queue: now.queue,
-                status: now.status,
-                ownerId: now.ownerId,
-                attempt: now.attempts,
-                at: new Date().toISOString(),
-              });
+              forward(
+                {
+                  kind: 'state',
+                  jobId: now.id,
+                  type: now.type,
+                  queue: now.queue,
+                  status: now.status,
+                  ownerId: now.ownerId,
+                  attempt: now.attempts,
+                  at: new Date().toISOString(),
+                },
+                true,
+              );
             }
           })
           .catch(() => {});
