@@ -64,50 +64,61 @@ describe.runIf(pgAvailable)('events across processes through NOTIFY', () => {
       await quiet.close();
     }
   });
-});
-
-describe('event relay pacing', () => {
-  it('flushes a lone event at once, and at most every 100 ms while events arrive fast', async () => {
-    const flushes: { at: number; events: number }[] = [];
-    // Records what the relay sends; NOTIFY itself is exercised against PostgreSQL above.
-    const db = {
-      query: async (_sql: string, params: unknown[]) => {
-        const chunks = params[1] as string[];
-        const n = chunks.reduce((sum, c) => sum + (decodeEvents(c)?.events.length ?? 0), 0);
-        flushes.push({ at: Date.now(), events: n });
-        return { rows: [], rowCount: 0 };
+  it('relay pacing: a lone event leaves at once; while events arrive fast, at most one NOTIFY per 100 ms', async () => {
+    const channel = `${workers.schema}_pace_test`;
+    const received: JobEvent[] = [];
+    const unlisten = await api.db.listen(channel, (payload) => received.push(...(decodeEvents(payload)?.events ?? [])));
+    // The worker process's own connection, noting when the relay sends on the test channel.
+    const flushes: number[] = [];
+    const real = workers.db;
+    const noted = new Proxy(real, {
+      get(target, key) {
+        if (key === 'query') {
+          return (sql: string, params?: unknown[]) => {
+            if (params?.[0] === channel) flushes.push(Date.now());
+            return target.query(sql, params);
+          };
+        }
+        const v = Reflect.get(target, key, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
-    } as unknown as Database;
+    }) as Database;
     const bus = new JobEventBus();
-    const relay = new EventRelay(db, bus, 'ch', false);
+    const relay = new EventRelay(noted, bus, channel, false);
     await relay.start();
-    const ev = (i: number): JobEvent => ({
-      kind: 'state',
-      jobId: `0190b6c2-0000-7000-8000-${String(i).padStart(12, '0')}`,
-      type: 't',
-      queue: 'q',
-      status: 'RUNNING',
-      ownerId: null,
-      attempt: 1,
-      at: 'x',
-    });
-    const t0 = Date.now();
-    bus.publish([ev(0)]);
-    await waitFor(() => flushes.length === 1, { what: 'the lone event' });
-    expect(flushes[0]!.at - t0).toBeLessThan(50);
-    // Busy: 200 events, then 20 more every 5 ms for 400 ms (4 a ms; still busy if the timer runs 5× late).
-    await new Promise((r) => setTimeout(r, 20));
-    bus.publish(Array.from({ length: 200 }, (_, i) => ev(i + 1)));
-    let next = 201;
-    const timer = setInterval(() => bus.publish(Array.from({ length: 20 }, () => ev(next++))), 5);
-    await new Promise((r) => setTimeout(r, 400));
-    clearInterval(timer);
-    await relay.stop();
-    const busy = flushes.slice(1);
-    expect(busy.reduce((sum, f) => sum + f.events, 0)).toBe(next - 1);
-    // At 10 ms apart this would be ~40 flushes.
-    expect(busy.length).toBeLessThanOrEqual(8);
-    for (let i = 2; i < busy.length - 1; i++) expect(busy[i]!.at - busy[i - 1]!.at).toBeGreaterThanOrEqual(95);
+    try {
+      const ev = (i: number): JobEvent => ({
+        kind: 'state',
+        jobId: `0190b6c2-0000-7000-8000-${String(i).padStart(12, '0')}`,
+        type: 'work',
+        queue: 'default',
+        status: 'RUNNING',
+        ownerId: null,
+        attempt: 1,
+        at: '2026-11-24T10:00:00.000Z',
+      });
+      const t0 = Date.now();
+      bus.publish([ev(0)]);
+      await waitFor(() => received.length === 1, { what: 'the lone event' });
+      expect(flushes[0]! - t0).toBeLessThan(50);
+      // Busy: 200 events, then 20 more every 5 ms for 400 ms (4 a ms; still busy if the timer runs 5x late).
+      await new Promise((r) => setTimeout(r, 20));
+      bus.publish(Array.from({ length: 200 }, (_, i) => ev(i + 1)));
+      let next = 201;
+      const timer = setInterval(() => bus.publish(Array.from({ length: 20 }, () => ev(next++))), 5);
+      await new Promise((r) => setTimeout(r, 400));
+      clearInterval(timer);
+      await relay.stop();
+      await waitFor(() => received.length === next, { what: 'every event at the listener' });
+      expect(received.map((e) => e.jobId)).toEqual(Array.from({ length: next }, (_, i) => ev(i).jobId));
+      const busy = flushes.slice(1);
+      // At 10 ms apart this would be ~40 NOTIFYs.
+      expect(busy.length).toBeLessThanOrEqual(8);
+      for (let i = 2; i < busy.length - 1; i++) expect(busy[i]! - busy[i - 1]!).toBeGreaterThanOrEqual(95);
+    } finally {
+      await relay.stop();
+      await unlisten();
+    }
   });
 });
 
