@@ -12,7 +12,7 @@ import {
 } from './errors.ts';
 import { stateEvents, type JobEventBus, type OutcomeRow } from './events.ts';
 import { GroupCommitter } from './group-commit.ts';
-import { JOB_COLUMNS, JOB_STATUSES, jobFromRow, type Job, type JobRow, type JobStatus } from './job.ts';
+import { JOB_COLUMNS, JOB_STATUSES, jobFromParts, jobFromRow, type Job, type JobRow, type JobStatus } from './job.ts';
 import { JobTypeCatalog, type JobTypeInfo, type ResolvedJobType } from './job-types/catalog.ts';
 import type { JobTypeRegistry } from './job-types/registry.ts';
 import { enqueueJobsSql, findByIdempotencySql } from './sql/enqueue-jobs.ts';
@@ -240,8 +240,7 @@ export class JobfleetClient {
         return { ...job, deduplicated: true };
       }
       // A fresh insert: the rest of the job is known without reading it back.
-      const job = jobFromRow({
-        ...r,
+      const job = jobFromParts(r, {
         status: ins.status,
         run_at: ins.run_at,
         attempts: 0,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineJob, PermanentJobError, type Jobfleet, type JobEvent } from '../src/index.ts';
+import { defineJob, PermanentJobError, type Job, type Jobfleet, type JobEvent } from '../src/index.ts';
 import { waitFor } from '../testing/index.ts';
 import { adapters, type Adapter } from './helpers/adapters.ts';
 
@@ -63,7 +63,14 @@ const thenable = defineJob({
   },
 });
 
-const all = [reverse, failing, permanent, slow, stubborn, chatty, ordered, unserialisable, thenable];
+// Hands its context's job to the test and holds the attempt open until released.
+const seen = new Map<string, { job: Job; release: () => void }>();
+const inspect = defineJob({
+  name: 'inspect',
+  handler: (_p, ctx) => new Promise<null>((resolve) => void seen.set(ctx.jobId, { job: ctx.job, release: () => resolve(null) })),
+});
+
+const all = [reverse, failing, permanent, slow, stubborn, chatty, ordered, unserialisable, thenable, inspect];
 
 describe.each(adapters())('worker on $name', ({ make }) => {
   let adapter: Adapter;
@@ -102,6 +109,33 @@ describe.each(adapters())('worker on $name', ({ make }) => {
     // "Events"); the worker's own events stay in order.
     expect([...states].sort()).toEqual(['COMPLETED', 'QUEUED', 'RUNNING']);
     expect(states.filter((s) => s !== 'QUEUED')).toEqual(['RUNNING', 'COMPLETED']);
+  });
+
+  it('hands the handler its job as stored once claimed, built from the claim without reading it back', async () => {
+    const job = await fleet.client.enqueue(
+      'inspect',
+      { deep: [1, 'two'] },
+      {
+        priority: 3,
+        maxAttempts: 4,
+        backoff: { type: 'fixed', delayMs: 50 },
+        timeout: 60_000,
+        idempotencyKey: 'inspect-1',
+        ownerId: 'owner-7',
+        metadata: { origin: 'test' },
+      },
+    );
+    const held = await waitFor(() => seen.get(job.id), { what: 'the inspect job to start' });
+    const stored = (await fleet.client.get(job.id))!;
+    // The claim stamps updated_at and started_at with the database's clock, the worker with its own.
+    const { updatedAt, startedAt, ...rest } = held.job;
+    const { updatedAt: storedUpdatedAt, startedAt: storedStartedAt, ...storedRest } = stored;
+    expect(rest).toEqual(storedRest);
+    expect(rest).toMatchObject({ status: 'RUNNING', attempts: 1, priority: 3, ownerId: 'owner-7', cancelRequested: false });
+    expect(Math.abs(startedAt!.getTime() - storedStartedAt!.getTime())).toBeLessThan(5_000);
+    expect(Math.abs(updatedAt.getTime() - storedUpdatedAt.getTime())).toBeLessThan(5_000);
+    held.release();
+    expect(await finished(job.id)).toMatchObject({ status: 'COMPLETED', result: null });
   });
 
   it('awaits a thenable result, and the context works destructured', async () => {

@@ -10,12 +10,12 @@ function publicError(e: JobError | null): Omit<JobError, 'stack'> | null {
 
 /** A job for the API: camelCase, plus `jobId`, `created_at` and `updated_at` for clients of the original API. */
 export function serializeJob(job: Job & { deduplicated?: boolean }) {
-  return {
-    ...job,
+  // Object.assign, not a spread: V8 copies a 28-key object through a spread several times slower.
+  return Object.assign({}, job, {
     error: publicError(job.error),
     errors: job.errors.map((e) => publicError(e) as Omit<JobError, 'stack'>),
     jobId: job.id,
     created_at: job.createdAt,
     updated_at: job.updatedAt,
-  };
+  });
 }

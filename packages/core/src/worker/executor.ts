@@ -101,7 +101,7 @@ async function settle(
 }
 
 function completed(base: { id: string; token: string }, result: unknown, logs: JobLogLine[]): Outcome {
-  return { ...base, status: 'COMPLETED', result: result === undefined ? null : result, logs };
+  return { id: base.id, token: base.token, status: 'COMPLETED', result: result === undefined ? null : result, logs };
 }
 
 function failed(
@@ -112,13 +112,13 @@ function failed(
   logs: JobLogLine[],
 ): Outcome | null {
   if (reason instanceof LeaseLostError) return null;
-  if (reason instanceof WorkerShutdownError) return { ...base, status: 'QUEUED', release: true, logs };
+  if (reason instanceof WorkerShutdownError) return { id: base.id, token: base.token, status: 'QUEUED', release: true, logs };
   const error = toJobError(reason, job.attempts, hooks.workerId);
-  if (reason instanceof JobCancelledError) return { ...base, status: 'CANCELLED', error, logs };
+  if (reason instanceof JobCancelledError) return { id: base.id, token: base.token, status: 'CANCELLED', error, logs };
   const permanent = reason instanceof PermanentJobError;
-  if (permanent || job.attempts >= job.maxAttempts) return { ...base, status: 'DEAD', error, logs };
+  if (permanent || job.attempts >= job.maxAttempts) return { id: base.id, token: base.token, status: 'DEAD', error, logs };
   const delay = backoffDelay(job.backoff, job.attempts);
-  return { ...base, status: 'FAILED', error, runAt: new Date(Date.now() + delay).toISOString(), logs };
+  return { id: base.id, token: base.token, status: 'FAILED', error, runAt: new Date(Date.now() + delay).toISOString(), logs };
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

@@ -239,7 +239,17 @@ export class Worker {
     }
     for (const job of jobs) this.buffer.push({ job, token });
     // Building events costs an object per job: skip it when nobody would receive them.
-    if (this.events?.active) this.events.publish(stateEvents(rows.map((r) => ({ ...r, status: 'RUNNING' as const }))));
+    if (this.events?.active) {
+      const running = rows.map((r) => ({
+        id: r.id,
+        type: r.type,
+        queue: r.queue,
+        status: 'RUNNING' as const,
+        owner_id: r.owner_id,
+        attempts: r.attempts,
+      }));
+      this.events.publish(stateEvents(running));
+    }
     this.pump();
   }
 
