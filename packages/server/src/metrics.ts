@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Jobfleet, JobEvent } from '@jobfleet/core';
 import { dispatchInfo, type DispatchInfo } from './dispatch-info.ts';
+import { RecentMap } from './recent-map.ts';
 
 const MAX_TRACKED = 100_000;
 
@@ -25,8 +26,9 @@ export class ServerMetrics {
   private readonly httpChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
   /** The same for job counters, per type and queue (bounded by the job types and queues that exist). */
   private readonly enqueuedChildren = new Map<string, { inc(): void }>();
-  private readonly queuedAt = new Map<string, number>();
-  private readonly startedAt = new Map<string, number>();
+  /** When this process saw each job queued and started; bounded, since it may never see the end. */
+  private readonly queuedAt = new RecentMap<string, number>(MAX_TRACKED);
+  private readonly startedAt = new RecentMap<string, number>(MAX_TRACKED);
   private readonly unsubscribe: () => void;
 
   constructor(fleet: Pick<Jobfleet, 'events' | 'client'>) {
@@ -191,14 +193,6 @@ export class ServerMetrics {
     child.inc();
   }
 
-  private track(map: Map<string, number>, id: string, at: number): void {
-    if (map.size >= MAX_TRACKED) {
-      const oldest = map.keys().next().value;
-      if (oldest !== undefined) map.delete(oldest);
-    }
-    map.set(id, at);
-  }
-
   private observe(e: JobEvent): void {
     if (e.kind !== 'state') return;
     const labels = { type: e.type, queue: e.queue };
@@ -207,7 +201,7 @@ export class ServerMetrics {
       case 'QUEUED':
       case 'SCHEDULED':
         if (!e.attempt) this.countEnqueued(e.type, e.queue);
-        this.track(this.queuedAt, e.jobId, at);
+        this.queuedAt.set(e.jobId, at);
         break;
       case 'RUNNING': {
         const q = this.queuedAt.get(e.jobId);
@@ -215,7 +209,7 @@ export class ServerMetrics {
           this.waitTime.observe(labels, Math.max(0, at - q) / 1000);
           this.queuedAt.delete(e.jobId);
         }
-        this.track(this.startedAt, e.jobId, at);
+        this.startedAt.set(e.jobId, at);
         break;
       }
       case 'COMPLETED':

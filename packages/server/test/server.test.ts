@@ -8,6 +8,7 @@ import { createTestDatabase, pgAvailable, waitFor } from '@jobfleet/core/testing
 import { exampleJobTypes } from '@jobfleet/examples';
 import { call, newMember, startHarness, TEST_SECRET, type Harness } from './helpers.ts';
 import { CredentialCache } from '../src/auth/credential-cache.ts';
+import { RecentMap } from '../src/recent-map.ts';
 import {
   buildServer,
   createAuthService,
@@ -320,6 +321,34 @@ describe('units', () => {
     const off = new CredentialCache<string>(0);
     off.set('x', 'X', off.ticket());
     expect(off.get('x')).toBeUndefined();
+  });
+
+  it('RecentMap: keeps the most recent keys, never more than its bound, forgetting the oldest', () => {
+    const m = new RecentMap<string, number>(1000);
+    for (let i = 0; i < 10_000; i++) {
+      m.set(`k${i}`, i);
+      expect(m.size).toBeLessThanOrEqual(1000);
+    }
+    expect(m.size).toBeGreaterThanOrEqual(500);
+    // The last 500 set are always there; the first ones are gone.
+    for (let i = 9_500; i < 10_000; i++) expect(m.get(`k${i}`)).toBe(i);
+    expect(m.get('k0')).toBeUndefined();
+    expect(m.get('k8999')).toBeUndefined();
+    // Setting a key again makes it recent (it survives the rotations that drop its old slot).
+    m.set('k9500', -1);
+    for (let i = 10_000; i < 10_499; i++) m.set(`k${i}`, i);
+    expect(m.get('k9500')).toBe(-1);
+    expect(m.get('k9501')).toBeUndefined();
+    expect(m.delete('k9500')).toBe(true);
+    expect(m.delete('k9500')).toBe(false);
+    expect(m.get('k9500')).toBeUndefined();
+    // A stored undefined is found in the young map rather than falling through to the old one.
+    const u = new RecentMap<string, number | undefined>(4);
+    u.set('a', 1);
+    u.set('b', 2);
+    u.set('a', undefined);
+    expect(u.get('a')).toBeUndefined();
+    expect(u.size).toBeLessThanOrEqual(4);
   });
 
   it('LoginThrottle: five free failures, then exponential locks; success clears', () => {
