@@ -3,6 +3,10 @@ import type { BackoffPolicy } from '../backoff.ts';
 import type { EnqueueOptions } from '../enqueue-options.ts';
 import type { Job } from '../job.ts';
 
+/**
+ * A handler's second argument. Destructure it or pass it on as it is; its members are accessors, so a
+ * copy made with `{ ...ctx }` would lack them.
+ */
 export interface JobContext {
   /** Fires on timeout, cancellation and worker shutdown; pass it to fetch, timers and child processes. */
   signal: AbortSignal;

@@ -30,4 +30,4 @@ SET status = CASE WHEN j.cancel_requested AND u.status IN ('FAILED','QUEUED') TH
     lease_token = NULL, lease_expires_at = NULL, updated_at = now()
 FROM u
 WHERE j.id = u.id AND j.lease_token = u.token AND (j.status = 'RUNNING') IS TRUE
-${returning ? 'RETURNING j.id, j.type, j.queue, j.status, j.owner_id, j.attempts, j.run_at' : ''}`;
+${returning ? 'RETURNING j.id, j.type, j.queue, j.status, j.owner_id, j.attempts' : ''}`;

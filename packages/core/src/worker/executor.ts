@@ -53,30 +53,63 @@ export function executeJob(
       }
       payload = parsed.data;
     }
-    const ctx: JobContext = {
-      get signal() {
-        return interrupt.signal;
-      },
-      attempt: job.attempts,
-      jobId: job.id,
-      job,
-      progress: (percent, message) => {
-        const p = Math.max(0, Math.min(100, Number(percent) || 0));
-        hooks.progress(job, token, p, message ?? null);
-      },
-      log: (message) => {
-        if (logs.length >= MAX_LOG_LINES) return;
-        const line = { at: new Date().toISOString(), message: String(message).slice(0, MAX_LOG_LINE) };
-        logs.push(line);
-        hooks.log(job, line);
-      },
-      enqueue: hooks.enqueue,
-    };
+    const ctx = new AttemptContext(job, token, interrupt, hooks, logs);
     const returned = jobType.handler(payload, ctx);
     if (!isThenable(returned)) return completed(base, returned, logs);
     return settle(job, returned, interrupt, hooks, base, logs);
   } catch (err) {
     return failed(job, interrupt.aborted ? interrupt.reason : err, hooks, base, logs);
+  }
+}
+
+/**
+ * What a handler gets as its second argument. A class rather than a literal of closures: most handlers
+ * never log or report progress, and making two closures per job costs more than a no-op job itself
+ * (under tsx each is also named through Object.defineProperty). Handlers may destructure it
+ * (`{ log, progress }`), so those two are handed out bound to the attempt, made on first use.
+ */
+class AttemptContext implements JobContext {
+  private boundProgress: JobContext['progress'] | null = null;
+  private boundLog: JobContext['log'] | null = null;
+
+  constructor(
+    readonly job: Job,
+    private readonly token: string,
+    private readonly interrupt: Interrupt,
+    private readonly hooks: ExecutionHooks,
+    private readonly logs: JobLogLine[],
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.interrupt.signal;
+  }
+
+  get attempt(): number {
+    return this.job.attempts;
+  }
+
+  get jobId(): string {
+    return this.job.id;
+  }
+
+  get enqueue(): JobContext['enqueue'] {
+    return this.hooks.enqueue;
+  }
+
+  get progress(): JobContext['progress'] {
+    return (this.boundProgress ??= (percent, message) => {
+      const p = Math.max(0, Math.min(100, Number(percent) || 0));
+      this.hooks.progress(this.job, this.token, p, message ?? null);
+    });
+  }
+
+  get log(): JobContext['log'] {
+    return (this.boundLog ??= (message) => {
+      if (this.logs.length >= MAX_LOG_LINES) return;
+      const line = { at: new Date().toISOString(), message: String(message).slice(0, MAX_LOG_LINE) };
+      this.logs.push(line);
+      this.hooks.log(this.job, line);
+    });
   }
 }
 
