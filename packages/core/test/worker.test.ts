@@ -267,6 +267,48 @@ describe.each(adapters())('shutdown on $name', ({ make }) => {
     for (const j of jobs) expect(await fleet.client.get(j.id)).toMatchObject({ status: 'QUEUED', attempts: 0, workerId: null });
   });
 
+  it('while its outcome writes fail, starts at most concurrency + prefetch jobs; once they pass, each job ran once', async () => {
+    const runs = new Map<string, number>();
+    const counted = defineJob({
+      name: 'counted',
+      handler: (_p, ctx) => void runs.set(ctx.jobId, (runs.get(ctx.jobId) ?? 0) + 1),
+    });
+    const fleet = await adapter.open([counted]);
+    const s = fleet.schema;
+    await fleet.db.query(`CREATE FUNCTION ${s}.refuse_outcomes() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF OLD.status = 'RUNNING' AND NEW.status = 'COMPLETED' THEN RAISE EXCEPTION 'outcomes refused by the test'; END IF;
+        RETURN NEW;
+      END $$`);
+    await fleet.db.query(
+      `CREATE TRIGGER refuse_outcomes BEFORE UPDATE ON ${s}.jobs FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_outcomes()`,
+    );
+    const errors: string[] = [];
+    const worker = fleet.createWorker({
+      concurrency: 2,
+      prefetch: 3,
+      pollIntervalMs: 50,
+      onError: (e) => errors.push(e.message),
+    });
+    const jobs = await fleet.client.enqueueMany(Array.from({ length: 30 }, () => ({ type: 'counted' })));
+    await worker.start();
+    await waitFor(() => runs.size === 5 && errors.some((m) => m.includes('outcomes refused')), {
+      what: 'five runs, then refused writes',
+    });
+    // The writer keeps retrying; the worker must not start more while those five are unwritten.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(runs.size).toBe(5);
+    expect(worker.stats()).toMatchObject({ running: 0, pendingOutcomes: 5 });
+    await fleet.db.query(`DROP TRIGGER refuse_outcomes ON ${s}.jobs`);
+    await waitFor(async () => (await fleet.client.list({ status: 'COMPLETED', limit: 100 })).jobs.length === 30, {
+      what: 'all 30 jobs to complete',
+      timeoutMs: 15_000,
+    });
+    expect(runs.size).toBe(30);
+    for (const j of jobs) expect(runs.get(j.id)).toBe(1);
+    await worker.stop();
+  });
+
   it('works with notifications switched off, by polling', async () => {
     const fleet = await adapter.open([reverse]);
     const worker = fleet.createWorker({ listen: false, pollIntervalMs: 100 });

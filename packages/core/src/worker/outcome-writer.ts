@@ -24,6 +24,7 @@ export class OutcomeWriter {
   private readonly name: string;
   /** The same statement without RETURNING, for flushes whose events nobody would receive. */
   private readonly quietSql: string;
+  private scheduled = false;
 
   constructor(
     private readonly db: Database,
@@ -42,7 +43,15 @@ export class OutcomeWriter {
 
   record(id: string, token: string, json: string): void {
     this.queue.push({ id, token, json });
-    this.pump();
+    // Flush after the current turn's work: outcomes recorded in one burst (a claim's worth of short
+    // jobs finishes in one turn) share a statement instead of the first going alone.
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => {
+        this.scheduled = false;
+        this.pump();
+      });
+    }
   }
 
   /** Jobs whose outcome is not yet written: their leases must still be renewed. */
@@ -68,7 +77,9 @@ export class OutcomeWriter {
       const batch = this.queue.splice(0, this.maxBatch);
       this.writing.add(batch);
       void this.write(batch).then(() => {
+        // Off the books before the callback, which asks how much room the worker has.
         this.writing.delete(batch);
+        this.onWritten(batch.map((b) => b.id));
         this.pump();
         if (this.writing.size === 0 && this.queue.length === 0) for (const fn of this.idle.splice(0)) fn();
       });
@@ -86,7 +97,6 @@ export class OutcomeWriter {
         } else {
           await queryPrepared(this.db, `${this.name}_quiet`, this.quietSql, [param]);
         }
-        this.onWritten(batch.map((b) => b.id));
         return;
       } catch (err) {
         this.onError(err as Error);

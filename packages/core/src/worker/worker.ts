@@ -140,6 +140,7 @@ export class Worker {
       (e) => this.onError(e, 'writing outcomes'),
       (ids) => {
         this.source.done(ids);
+        this.pump();
         this.source.poke();
       },
     );
@@ -217,8 +218,9 @@ export class Worker {
       types: this.types,
       leaseMs: this.leaseMs,
       capacity: this.concurrency + this.prefetch,
-      // Outcomes not yet written count too: their jobs are still held, and a crash would re-run them.
-      room: () => this.concurrency + this.prefetch - this.running.size - this.buffer.length - this.writer.size,
+      // Claims are bounded by what waits to run; the next claim overlaps the last batch's outcome write.
+      // What a crash would run again (running jobs and unwritten outcomes) is bounded in pump().
+      room: () => this.concurrency + this.prefetch - this.running.size - this.buffer.length,
       // Top up only when the buffer runs low, so claims stay large.
       wantsMore: () => !this.stopping && this.buffer.length <= this.prefetch / 2,
       accept: (rows, token) => this.accept(rows, token),
@@ -257,7 +259,15 @@ export class Worker {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.running.size < this.concurrency && this.buffer.length > 0 && !this.stopping) {
+      // Executed but not yet written, a job would run again after a crash: at most concurrency +
+      // prefetch of them at any time (a worker whose writes stall stops starting jobs).
+      const limit = this.concurrency + this.prefetch;
+      while (
+        this.running.size < this.concurrency &&
+        this.buffer.length > 0 &&
+        this.running.size + this.writer.size < limit &&
+        !this.stopping
+      ) {
         const next = this.buffer.shift() as { job: Job; token: string };
         this.run(next.job, next.token);
       }

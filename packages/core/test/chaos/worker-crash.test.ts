@@ -125,9 +125,9 @@ describe.runIf(pgAvailable)('chaos: worker processes killed with SIGKILL mid-run
         bound: CONCURRENCY + PREFETCH,
       });
       // What a kill can make run again is what the killed worker had executed without its outcome written:
-      // its running jobs plus finished ones still in its outcome writer's queue. The claim budget counts
-      // both (room = concurrency + prefetch − running − buffered − unwritten outcomes), so a kill re-runs
-      // at most CONCURRENCY + PREFETCH jobs. Checked above exactly: every repeat is of an execution by a
+      // its running jobs plus finished ones still in its outcome writer's queue. The worker starts a job
+      // only while running + unwritten outcomes < concurrency + prefetch, so a kill re-runs at most
+      // CONCURRENCY + PREFETCH jobs. Checked above exactly: every repeat is of an execution by a
       // killed process, after a rescue.
       expect(maxPerKill).toBeLessThanOrEqual(CONCURRENCY + PREFETCH);
       expect(maxPerKill).toBeGreaterThan(0);
