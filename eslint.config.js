@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.jobfleet/**', 'coverage/**', 'bench/results/**', 'packages/dashboard/dist/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '.jobfleet/**', 'coverage/**', 'bench/results/**', 'packages/dashboard/dist/**', 'scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -178,12 +178,22 @@ export class RabbitSource implements JobSource {
       this.stat.staleAcks++;
       return;
     }
-    this.stat.acked++;
-    d.channel.ack(d.msg);
+    try {
+      d.channel.ack(d.msg);
+      this.stat.acked++;
+    } catch {
+      // The channel closed before its replacement arrived: the broker requeues the message itself.
+      this.stat.staleAcks++;
+    }
   }
 
   private nack(d: Delivery): void {
-    if (d.channel === this.channel) d.channel.nack(d.msg, false, true);
+    if (d.channel !== this.channel) return;
+    try {
+      d.channel.nack(d.msg, false, true);
+    } catch {
+      // As for ack: a closed channel's unacknowledged messages go back to the queue anyway.
+    }
   }
 
   private async refreshPaused(): Promise<void> {

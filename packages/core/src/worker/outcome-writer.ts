@@ -79,7 +79,12 @@ export class OutcomeWriter {
       void this.write(batch).then(() => {
         // Off the books before the callback, which asks how much room the worker has.
         this.writing.delete(batch);
-        this.onWritten(batch.map((b) => b.id));
+        try {
+          this.onWritten(batch.map((b) => b.id));
+        } catch (err) {
+          // An acknowledgement that cannot be sent (the broker's channel just closed) must not stop the writer.
+          this.onError(err as Error);
+        }
         this.pump();
         if (this.writing.size === 0 && this.queue.length === 0) for (const fn of this.idle.splice(0)) fn();
       });
