@@ -66,27 +66,7 @@ export const JOB_COLUMNS = `id, type, queue, status, payload, priority, run_at, 
 export const CLAIM_COLUMNS = `id, type, queue, payload, priority, run_at, attempts, max_attempts, backoff, timeout_ms,
   idempotency_key, owner_id, batch_id, schedule_id, metadata, errors, logs, created_at`;
 
-export type ClaimedRow = Pick<
-  JobRow,
-  | 'id'
-  | 'type'
-  | 'queue'
-  | 'payload'
-  | 'priority'
-  | 'run_at'
-  | 'attempts'
-  | 'max_attempts'
-  | 'backoff'
-  | 'timeout_ms'
-  | 'idempotency_key'
-  | 'owner_id'
-  | 'batch_id'
-  | 'schedule_id'
-  | 'metadata'
-  | 'errors'
-  | 'logs'
-  | 'created_at'
->;
+export type ClaimedRow = JobDefinitionRow & Pick<JobRow, 'run_at' | 'attempts' | 'errors' | 'logs' | 'created_at'>;
 
 export interface JobRow {
   id: string;
