@@ -30,6 +30,11 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORKLOADS = ['drain', 'latency', 'http', 'scaleout', 'soak', 'memory'] as const;
 /** The scale-out comparison: Jobfleet and one configuration of each peer (others with --systems). */
 const SCALEOUT_SYSTEMS = ['jobfleet-pg', 'jobfleet-rabbitmq', 'graphile-worker', 'pg-boss', 'bullmq'];
+/**
+ * Measured in the latency workload only, unless named in --systems: Jobfleet with direct start off, i.e.
+ * the enqueue-to-start latency when the enqueuer and the worker are different processes.
+ */
+const LATENCY_ONLY = ['jobfleet-pg-claim'];
 /** HTTP and soak measure Jobfleet on PostgreSQL alone. */
 const JOBFLEET_ONLY = 'jobfleet-pg';
 
@@ -109,11 +114,14 @@ const params = {
   },
 } satisfies RunResults['params'];
 const timeoutMs = num(values.timeout, quick ? 120 : 300) * 1000;
-const ids = values.systems ? values.systems.split(',').map((s) => s.trim()) : Object.keys(SYSTEMS);
+const ids = values.systems
+  ? values.systems.split(',').map((s) => s.trim())
+  : Object.keys(SYSTEMS).filter((id) => !LATENCY_ONLY.includes(id));
 for (const id of ids) if (!SYSTEMS[id]) throw new Error(`Unknown system "${id}". Known: ${Object.keys(SYSTEMS).join(', ')}`);
 const workloads = new Set((values.workloads ?? WORKLOADS.join(',')).split(',').map((s) => s.trim()));
 for (const w of workloads)
   if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`Unknown workload "${w}". Known: ${WORKLOADS.join(', ')}`);
+const latencyIds = values.systems ? ids : [...ids, ...LATENCY_ONLY];
 // Several worker processes need a shared server: no embedded database in scale-out.
 const scaleoutIds = values.systems ? ids.filter((id) => !isEmbedded(id)) : SCALEOUT_SYSTEMS;
 
@@ -180,7 +188,7 @@ const f0 = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleSt
 
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
-  const systems: SystemInfo[] = ids.map((id) => {
+  const systems: SystemInfo[] = (workloads.has('latency') ? latencyIds : ids).map((id) => {
     const s = factory(id)();
     return {
       id: s.id,
@@ -249,7 +257,7 @@ async function main(): Promise<void> {
   }
   if (workloads.has('latency')) {
     for (let rep = 0; rep < params.latencyReps; rep++) {
-      for (const id of order(rep)) {
+      for (const id of order(rep, latencyIds)) {
         line(`latency rep ${rep + 1}/${params.latencyReps}`, id);
         try {
           const { result: l } = await session(

@@ -11,6 +11,7 @@ import { pgBossLarge, pgBossMatched } from './pg-boss.ts';
 export const SYSTEMS: Record<string, SystemFactory> = {
   'jobfleet-pg': () => jobfleetPg(true),
   'jobfleet-pg-norelay': () => jobfleetPg(false),
+  'jobfleet-pg-claim': () => jobfleetPg(true, false),
   'jobfleet-rabbitmq': jobfleetRabbitmq,
   'graphile-worker': graphileWorker,
   'graphile-worker-unbatched': graphileWorkerUnbatched,

@@ -13,6 +13,8 @@ export interface SessionOptions {
   memory?: boolean;
   relayEvents?: boolean;
   amqpUrl?: string;
+  /** The worker's direct start of jobs this process enqueues (default true, as in `jobfleet start`). */
+  handoff?: boolean;
 }
 
 /** What tells the Jobfleet variants apart; the session does the rest. */
@@ -42,7 +44,10 @@ export class JobfleetSession {
   /** Scale-out worker processes leave the broker's queues to the session that owns the database. */
   private readonly keepBroker = process.env.JOBFLEET_BENCH_KEEP_BROKER === '1';
 
+  private handoff = true;
+
   async open(res: SessionResources, opts: SessionOptions): Promise<void> {
+    this.handoff = opts.handoff ?? true;
     const onJob = res.onJob;
     const noop = defineJob({
       name: JOB,
@@ -91,7 +96,7 @@ export class JobfleetSession {
     // run beside every worker.
     this.maintenance = this.f.createMaintenance();
     this.maintenance.start();
-    this.worker = this.f.createWorker({ concurrency, prefetch: JOBFLEET_WORKER.prefetch });
+    this.worker = this.f.createWorker({ concurrency, prefetch: JOBFLEET_WORKER.prefetch, handoff: this.handoff });
     await this.worker.start();
   }
 

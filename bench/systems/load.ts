@@ -14,6 +14,10 @@ export const LOAD_SYSTEM: Record<string, () => Promise<SystemFactory>> = {
     const { jobfleetPg } = await import('./jobfleet-pg.ts');
     return () => jobfleetPg(false);
   },
+  'jobfleet-pg-claim': async () => {
+    const { jobfleetPg } = await import('./jobfleet-pg.ts');
+    return () => jobfleetPg(true, false);
+  },
   'jobfleet-rabbitmq': async () => (await import('./jobfleet-rabbitmq.ts')).jobfleetRabbitmq,
   'graphile-worker': async () => (await import('./graphile-worker.ts')).default,
   'graphile-worker-unbatched': async () => (await import('./graphile-worker-unbatched.ts')).default,

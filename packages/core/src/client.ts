@@ -12,9 +12,19 @@ import {
 } from './errors.ts';
 import { stateEvents, type JobEventBus, type OutcomeRow } from './events.ts';
 import { GroupCommitter } from './group-commit.ts';
-import { JOB_COLUMNS, JOB_STATUSES, jobFromParts, jobFromRow, type Job, type JobRow, type JobStatus } from './job.ts';
+import {
+  JOB_COLUMNS,
+  JOB_STATUSES,
+  jobFromParts,
+  jobFromRow,
+  type ClaimedRow,
+  type Job,
+  type JobRow,
+  type JobStatus,
+} from './job.ts';
 import { JobTypeCatalog, type JobTypeInfo, type ResolvedJobType } from './job-types/catalog.ts';
 import type { JobTypeRegistry } from './job-types/registry.ts';
+import type { LocalRunner, StartReservation } from './worker/handoff.ts';
 import { enqueueJobsSql, findByIdempotencySql } from './sql/enqueue-jobs.ts';
 import * as q from './sql/job-queries.ts';
 
@@ -91,6 +101,10 @@ interface InsertRow {
   batch_id: string | null;
   schedule_id: string | null;
   metadata: Record<string, unknown> | null;
+  /** Set when an in-process worker holds a slot for the job (see worker/handoff.ts). */
+  lease_token: string | undefined;
+  worker_id: string | undefined;
+  lease_ms: number | undefined;
 }
 
 interface Inserted {
@@ -98,6 +112,9 @@ interface Inserted {
   status: JobStatus;
   run_at: Date | string;
   created_at: Date | string;
+  /** Set when the job was inserted RUNNING under an in-process worker's lease, as is its stored payload. */
+  started_at: Date | string | null;
+  stored_payload: unknown;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -114,6 +131,8 @@ export class JobfleetClient {
   private readonly committer: GroupCommitter<InsertRow, Inserted | null> | null;
   private readonly channels: ReturnType<typeof channels>;
   private readonly enqueueSql: string;
+  /** In-process workers that take jobs this client enqueues directly, when they have a free slot. */
+  private readonly runners: LocalRunner[] = [];
 
   constructor(opts: JobfleetClientOptions) {
     this.db = opts.db;
@@ -124,6 +143,15 @@ export class JobfleetClient {
     this.enqueueSql = enqueueJobsSql(this.schema);
     this.committer =
       opts.groupCommit === false ? null : new GroupCommitter((rows) => this.insertRows(this.db, rows), MAX_STATEMENT_ROWS);
+  }
+
+  /** Lets an in-process worker take jobs enqueued here directly; returns the detach function. */
+  attachRunner(runner: LocalRunner): () => void {
+    this.runners.push(runner);
+    return () => {
+      const i = this.runners.indexOf(runner);
+      if (i >= 0) this.runners.splice(i, 1);
+    };
   }
 
   /** Enqueues one job. Pass `{ tx }` to enqueue inside your own transaction (any pg client works). */
@@ -147,32 +175,64 @@ export class JobfleetClient {
         throw err;
       }
     }
+    // A lone job outside a caller's transaction may go straight to a free in-process worker: it is
+    // committed before the worker sees it. (Inside a transaction it must wait for the caller's commit.)
+    const reservation = !ctx.tx && rows.length === 1 && this.committer ? this.reserveStart(rows[0] as InsertRow) : null;
     let inserted: (Inserted | null)[];
-    if (ctx.tx) {
-      inserted = [];
-      for (let i = 0; i < rows.length; i += MAX_STATEMENT_ROWS) {
-        inserted.push(...(await this.insertRows(ctx.tx, rows.slice(i, i + MAX_STATEMENT_ROWS))));
-      }
-    } else if (rows.length === 1 && this.committer) {
-      inserted = [await this.committer.submit(rows[0] as InsertRow)];
-    } else if (rows.length <= MAX_STATEMENT_ROWS) {
-      inserted = await this.insertRows(this.db, rows);
-    } else {
-      // Larger sets go in one transaction so that a failure part-way writes nothing.
-      inserted = await this.db.transaction(async (tx) => {
-        const out: (Inserted | null)[] = [];
-        for (let i = 0; i < rows.length; i += MAX_STATEMENT_ROWS) {
-          out.push(...(await this.insertRows(tx, rows.slice(i, i + MAX_STATEMENT_ROWS))));
-        }
-        return out;
-      });
+    let jobs: EnqueuedJob[];
+    try {
+      inserted = await this.insert(rows, ctx.tx);
+      jobs = await this.materialize(rows, inserted, ctx.tx ?? this.db);
+    } catch (err) {
+      reservation?.cancel();
+      throw err;
     }
-    const jobs = await this.materialize(rows, inserted, ctx.tx ?? this.db);
     if (this.events && jobs.length <= BULK_EVENT_LIMIT) {
       const fresh = jobs.filter((j) => !j.deduplicated);
-      if (!ctx.tx) this.events.publish(stateEvents(fresh.map(toOutcome)));
+      // A job that starts at once still raises QUEUED first: the event marks the submission (metrics
+      // count enqueues by it); its RUNNING follows from the worker.
+      if (!ctx.tx) this.events.publish(stateEvents(fresh.map(toSubmittedOutcome)));
+    }
+    if (reservation) {
+      const ins = inserted[0];
+      if (ins?.status === 'RUNNING') reservation.start(startedRow(rows[0] as InsertRow, ins));
+      else reservation.cancel();
     }
     return jobs;
+  }
+
+  /** A free slot of an in-process worker for this row; marks the row to be inserted under its lease. */
+  private reserveStart(row: InsertRow): StartReservation | null {
+    if (row.run_at !== null) return null;
+    for (const runner of this.runners) {
+      const reservation = runner.reserveStart(row.type, row.queue);
+      if (!reservation) continue;
+      row.lease_token = reservation.token;
+      row.worker_id = reservation.workerId;
+      row.lease_ms = reservation.leaseMs;
+      return reservation;
+    }
+    return null;
+  }
+
+  private async insert(rows: InsertRow[], tx: Queryable | undefined): Promise<(Inserted | null)[]> {
+    if (tx) {
+      const inserted: (Inserted | null)[] = [];
+      for (let i = 0; i < rows.length; i += MAX_STATEMENT_ROWS) {
+        inserted.push(...(await this.insertRows(tx, rows.slice(i, i + MAX_STATEMENT_ROWS))));
+      }
+      return inserted;
+    }
+    if (rows.length === 1 && this.committer) return [await this.committer.submit(rows[0] as InsertRow)];
+    if (rows.length <= MAX_STATEMENT_ROWS) return this.insertRows(this.db, rows);
+    // Larger sets go in one transaction so that a failure part-way writes nothing.
+    return this.db.transaction(async (t) => {
+      const out: (Inserted | null)[] = [];
+      for (let i = 0; i < rows.length; i += MAX_STATEMENT_ROWS) {
+        out.push(...(await this.insertRows(t, rows.slice(i, i + MAX_STATEMENT_ROWS))));
+      }
+      return out;
+    });
   }
 
   /** Validates one spec and builds its row; `types` caches job types resolved earlier in the same call. */
@@ -207,6 +267,10 @@ export class JobfleetClient {
       batch_id: options.batchId ?? null,
       schedule_id: options.scheduleId ?? null,
       metadata: options.metadata ?? null,
+      // Present on every row, so that all rows share one shape.
+      lease_token: undefined,
+      worker_id: undefined,
+      lease_ms: undefined,
     };
   }
 
@@ -240,21 +304,22 @@ export class JobfleetClient {
         return { ...job, deduplicated: true };
       }
       // A fresh insert: the rest of the job is known without reading it back.
+      const started = ins.status === 'RUNNING';
       const job = jobFromParts(r, {
         status: ins.status,
         run_at: ins.run_at,
-        attempts: 0,
+        attempts: started ? 1 : 0,
         result: null,
         error: null,
         errors: [],
         progress: null,
         progress_message: null,
         logs: [],
-        worker_id: null,
+        worker_id: started ? (r.worker_id ?? null) : null,
         cancel_requested: false,
         created_at: ins.created_at,
         updated_at: ins.created_at,
-        started_at: null,
+        started_at: ins.started_at,
         finished_at: null,
       });
       return Object.assign(job, { deduplicated: false });
@@ -419,4 +484,41 @@ export class JobfleetClient {
 
 function toOutcome(j: Job): OutcomeRow {
   return { id: j.id, type: j.type, queue: j.queue, status: j.status, owner_id: j.ownerId, attempts: j.attempts };
+}
+
+/** The state event of a submission: a job that started at once was QUEUED first, for the length of its insert. */
+function toSubmittedOutcome(j: Job): OutcomeRow {
+  const started = j.status === 'RUNNING';
+  return {
+    id: j.id,
+    type: j.type,
+    queue: j.queue,
+    status: started ? 'QUEUED' : j.status,
+    owner_id: j.ownerId,
+    attempts: started ? 0 : j.attempts,
+  };
+}
+
+/** The row a claim would have returned for a job inserted RUNNING under an in-process worker's lease. */
+function startedRow(r: InsertRow, ins: Inserted): ClaimedRow {
+  return {
+    id: r.id,
+    type: r.type,
+    queue: r.queue,
+    payload: ins.stored_payload,
+    priority: r.priority,
+    run_at: ins.run_at,
+    attempts: 1,
+    max_attempts: r.max_attempts,
+    backoff: r.backoff,
+    timeout_ms: r.timeout_ms,
+    idempotency_key: r.idempotency_key,
+    owner_id: r.owner_id,
+    batch_id: r.batch_id,
+    schedule_id: r.schedule_id,
+    metadata: r.metadata,
+    errors: [],
+    logs: [],
+    created_at: ins.created_at,
+  };
 }

@@ -258,7 +258,8 @@ describe.runIf(pgAvailable)('GraphQL API', () => {
       );
       expect(r.errors).toBeUndefined();
       expect(r.data!.executeJob).toMatchObject({
-        status: 'QUEUED',
+        // RUNNING when the server's own worker was idle and took it at once (direct start).
+        status: expect.stringMatching(/^(QUEUED|RUNNING)$/),
         name: 'LoadProducts',
         payload: '[{"name": "Product 1", "price": 99.99}]',
       });

@@ -1,22 +1,49 @@
 /**
  * Inserts many jobs in one statement from a JSON array; duplicates of an idempotency key are skipped
  * (the caller then reads the existing rows). Ready jobs wake idle workers of their queue.
+ *
+ * A row that carries a lease (lease_token, worker_id, lease_ms: a free slot of a worker in the
+ * enqueuing process) is inserted RUNNING under it, as a claim would leave it, unless its queue is
+ * paused or a job of its queue that is as urgent or more already waits: then it is QUEUED like any
+ * other, and order is kept. The subqueries only run for rows that carry a lease (CASE evaluates
+ * lazily), so bulk enqueues pay nothing for them; OFFSET 0 keeps the planner from copying the status
+ * expression, and its subqueries, into each column that reads it. A started row returns its stored payload, which the
+ * worker runs exactly as a claim would have returned it.
  */
 export const enqueueJobsSql = (s: string) => `
 WITH ins AS (
   INSERT INTO ${s}.jobs (id, type, queue, status, payload, priority, run_at, max_attempts, backoff, timeout_ms,
-                         idempotency_key, owner_id, batch_id, schedule_id, metadata)
-  SELECT x.id, x.type, x.queue,
-         CASE WHEN x.run_at IS NOT NULL AND x.run_at > now() THEN 'SCHEDULED' ELSE 'QUEUED' END,
-         x.payload, x.priority, COALESCE(x.run_at, now()), x.max_attempts, x.backoff, x.timeout_ms,
-         x.idempotency_key, x.owner_id, x.batch_id, x.schedule_id, x.metadata
-  FROM json_to_recordset($1::json) AS x(id uuid, type text, queue text, payload jsonb, priority int, run_at timestamptz,
-       max_attempts int, backoff jsonb, timeout_ms int, idempotency_key text, owner_id text, batch_id uuid,
-       schedule_id uuid, metadata jsonb)
+                         idempotency_key, owner_id, batch_id, schedule_id, metadata,
+                         attempts, lease_token, lease_expires_at, worker_id, started_at)
+  SELECT x.id, x.type, x.queue, x.status, x.payload, x.priority, COALESCE(x.run_at, now()), x.max_attempts, x.backoff,
+         x.timeout_ms, x.idempotency_key, x.owner_id, x.batch_id, x.schedule_id, x.metadata,
+         CASE WHEN x.status = 'RUNNING' THEN 1 ELSE 0 END,
+         CASE WHEN x.status = 'RUNNING' THEN x.lease_token END,
+         CASE WHEN x.status = 'RUNNING' THEN now() + x.lease_ms * interval '1 millisecond' END,
+         CASE WHEN x.status = 'RUNNING' THEN x.worker_id END,
+         CASE WHEN x.status = 'RUNNING' THEN now() END
+  FROM (
+    SELECT r.*,
+      CASE
+        WHEN r.run_at IS NOT NULL AND r.run_at > now() THEN 'SCHEDULED'
+        WHEN r.lease_token IS NULL THEN 'QUEUED'
+        WHEN EXISTS (SELECT 1 FROM ${s}.queues p WHERE p.name = r.queue AND p.paused) THEN 'QUEUED'
+        WHEN EXISTS (
+          SELECT 1 FROM ${s}.jobs b
+          WHERE b.queue = r.queue AND b.status IN ('QUEUED','SCHEDULED','FAILED') AND b.run_at <= now()
+            AND b.priority >= r.priority
+        ) THEN 'QUEUED'
+        ELSE 'RUNNING'
+      END AS status
+    FROM json_to_recordset($1::json) AS r(id uuid, type text, queue text, payload jsonb, priority int, run_at timestamptz,
+         max_attempts int, backoff jsonb, timeout_ms int, idempotency_key text, owner_id text, batch_id uuid,
+         schedule_id uuid, metadata jsonb, lease_token uuid, worker_id text, lease_ms int)
+    OFFSET 0
+  ) x
   ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING id, queue, status, run_at, created_at
+  RETURNING id, queue, status, run_at, created_at, started_at, CASE WHEN status = 'RUNNING' THEN payload END AS stored_payload
 )
-SELECT id, status, run_at, created_at,
+SELECT id, status, run_at, created_at, started_at, stored_payload,
        (SELECT count(pg_notify($2, q)) FROM (SELECT DISTINCT queue AS q FROM ins WHERE status = 'QUEUED') d) AS woken
 FROM ins`;
 

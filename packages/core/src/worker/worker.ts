@@ -16,6 +16,7 @@ import { encodeOutcome, type Outcome } from './outcome.ts';
 import { Interrupt } from './interrupt.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
 import { RegistryPublisher } from './registry-publisher.ts';
+import type { LocalRunner, StartReservation } from './handoff.ts';
 
 export interface WorkerOptions {
   db: Database;
@@ -41,6 +42,12 @@ export interface WorkerOptions {
   id?: string;
   /** How the worker learns of jobs (default: claiming from PostgreSQL). */
   source?: JobSource;
+  /**
+   * Take jobs that this process enqueues straight into a free slot (default true; PostgreSQL dispatch
+   * only): the enqueue inserts them RUNNING under this worker's lease when nothing as urgent waits in
+   * their queue, so they start without a claim. See worker/handoff.ts.
+   */
+  handoff?: boolean;
   onError?: (err: Error, context: string) => void;
 }
 
@@ -51,6 +58,10 @@ export interface WorkerStats {
   pendingOutcomes: number;
   stopping: boolean;
   processed: number;
+  /** Jobs this process enqueued that started here without a claim (see reserveStart). */
+  startedDirectly: number;
+  /** Slots held for enqueues in flight. */
+  reserved: number;
   dispatch: JobSource['kind'];
   runningIds: string[];
   /** Figures of the job source: claim state for postgres; delivered, claimed, dropped, held … for rabbitmq. */
@@ -66,7 +77,7 @@ interface Active {
 const PROGRESS_MIN_INTERVAL = 200;
 
 /** Claims jobs in batches, runs them with bounded concurrency, renews leases, writes outcomes in batches. */
-export class Worker {
+export class Worker implements LocalRunner {
   readonly id: string;
   readonly queues: string[];
   readonly concurrency: number;
@@ -87,6 +98,11 @@ export class Worker {
 
   private readonly running = new Map<string, Active>();
   private buffer: { job: Job; token: string }[] = [];
+  /** Slots held for jobs this process is enqueueing (see reserveStart). */
+  private reserved = 0;
+  private startedDirectly = 0;
+  private readonly handoff: boolean;
+  private detachRunner: (() => void) | null = null;
   private started = false;
   private stopping: Promise<void> | null = null;
   private forceStop: (() => void) | null = null;
@@ -133,6 +149,7 @@ export class Worker {
     this.id = opts.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.hooks.workerId = this.id;
     this.onError = opts.onError ?? (() => {});
+    this.handoff = opts.handoff ?? true;
     this.writer = new OutcomeWriter(
       this.db,
       this.schema,
@@ -183,6 +200,8 @@ export class Worker {
       pendingOutcomes: this.writer.size,
       stopping: this.stopping !== null,
       processed: this.processed,
+      startedDirectly: this.startedDirectly,
+      reserved: this.reserved,
       dispatch: this.source.kind,
       ...this.source.stats(),
       runningIds: [...this.running.keys()],
@@ -204,6 +223,42 @@ export class Worker {
     }
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(this.leaseMs / 3)));
     await this.source.start(this.sourceHost());
+    // A broker's deliveries are the only way jobs reach a RabbitMQ-fed worker; a custom source may be anything.
+    if (this.handoff && this.source instanceof PostgresSource) this.detachRunner = this.client.attachRunner(this);
+  }
+
+  /**
+   * Holds a slot for a job this process is enqueueing, when one is free now, nothing claimed waits
+   * to run, and the job is of a type and queue this worker serves. The slot counts against claims
+   * until the enqueue settles it.
+   */
+  reserveStart(type: string, queue: string): StartReservation | null {
+    if (!this.started || this.stopping || this.buffer.length > 0) return null;
+    const busy = this.running.size + this.reserved;
+    if (busy >= this.concurrency || busy + this.writer.size >= this.concurrency + this.prefetch) return null;
+    if (!this.queues.includes(queue) || !this.registry.get(type)) return null;
+    this.reserved++;
+    const token = randomUUID();
+    let open = true;
+    const settle = (): boolean => {
+      if (!open) return false;
+      open = false;
+      this.reserved--;
+      return true;
+    };
+    return {
+      token,
+      workerId: this.id,
+      leaseMs: this.leaseMs,
+      start: (row) => {
+        if (!settle()) return;
+        this.startedDirectly++;
+        this.accept([row], token);
+      },
+      cancel: () => {
+        if (settle()) this.source.poke();
+      },
+    };
   }
 
   /** New work may be ready. */
@@ -220,7 +275,7 @@ export class Worker {
       capacity: this.concurrency + this.prefetch,
       // Claims are bounded by what waits to run; the next claim overlaps the last batch's outcome write.
       // What a crash would run again (running jobs and unwritten outcomes) is bounded in pump().
-      room: () => this.concurrency + this.prefetch - this.running.size - this.buffer.length,
+      room: () => this.concurrency + this.prefetch - this.running.size - this.buffer.length - this.reserved,
       // Top up only when the buffer runs low, so claims stay large.
       wantsMore: () => !this.stopping && this.buffer.length <= this.prefetch / 2,
       accept: (rows, token) => this.accept(rows, token),
@@ -393,6 +448,8 @@ export class Worker {
   }
 
   private async shutdown(graceMs: number): Promise<void> {
+    this.detachRunner?.();
+    this.detachRunner = null;
     const sourceStopped = this.source.stop();
     for (const b of this.buffer.splice(0)) {
       this.writer.record(b.job.id, b.token, encodeOutcome({ id: b.job.id, token: b.token, status: 'QUEUED', release: true }));
@@ -410,6 +467,9 @@ export class Worker {
       while (this.running.size > 0) await new Promise((r) => setTimeout(r, 5));
     }
     await sourceStopped;
+    // Enqueues that hold a slot settle soon: a job they started comes back through accept(), which
+    // hands it back while stopping.
+    while (this.reserved > 0) await new Promise((r) => setTimeout(r, 5));
     await this.writer.drain();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     await this.source.close().catch((e) => this.onError(e as Error, 'closing the job source'));
