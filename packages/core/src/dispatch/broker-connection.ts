@@ -1,4 +1,5 @@
 import type { Channel, ChannelModel, RecoveringChannelModel } from 'amqplib';
+import { coalesceFrameWrites } from './amqp-write-coalescing.ts';
 
 /** Runs on every (re)connection with the fresh connection; throwing makes amqplib reconnect. */
 export type BrokerSetup = (model: ChannelModel, generation: number) => Promise<void>;
@@ -127,6 +128,7 @@ export class BrokerConnection {
   }
 
   private async attach(model: ChannelModel): Promise<void> {
+    coalesceFrameWrites(model);
     const gen = this.gen + 1;
     for (const setup of this.setups) await setup(model, gen);
     this.gen = gen;

@@ -3,6 +3,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Database } from '../db/database.ts';
 import { CLAIM_COLUMNS, type ClaimedRow } from '../job.ts';
 import { claimJobsByIdSql, redispatchSql } from '../sql/claim-jobs-by-id.ts';
+import { AckBatcher } from './ack-batcher.ts';
 import type { BrokerConnection } from './broker-connection.ts';
 import type { JobSource, JobSourceHost } from './job-source.ts';
 import type { RabbitTopology } from './rabbitmq-topology.ts';
@@ -39,6 +40,8 @@ export class RabbitSource implements JobSource {
   private broker: BrokerConnection | null = null;
   private unregister: (() => void) | null = null;
   private channel: Channel | null = null;
+  /** The current channel's unacknowledged deliveries, so that acknowledgements go out in runs. */
+  private acks = new AckBatcher();
   /** Consumer tags by Jobfleet queue, on the current channel. */
   private consumers = new Map<string, string>();
   private paused = new Set<string>();
@@ -50,7 +53,7 @@ export class RabbitSource implements JobSource {
   private pauseTimer: NodeJS.Timeout | null = null;
   private readonly claimSql: string;
   private readonly redispatch: string;
-  private stat = { delivered: 0, claimed: 0, dropped: 0, redispatched: 0, acked: 0, staleAcks: 0 };
+  private stat = { delivered: 0, claimed: 0, dropped: 0, redispatched: 0, acked: 0, ackFrames: 0, staleAcks: 0 };
 
   constructor(private readonly opts: RabbitSourceOptions) {
     this.claimSql = claimJobsByIdSql(opts.schema, CLAIM_COLUMNS);
@@ -73,6 +76,7 @@ export class RabbitSource implements JobSource {
     this.pending = [];
     this.held.clear();
     this.consumers.clear();
+    this.acks = new AckBatcher();
     const ch = await broker.channel(model, (m) => m.createChannel());
     await ch.prefetch(Math.max(1, this.opts.prefetch ?? host.capacity));
     await this.opts.topology.declareBase(ch);
@@ -95,6 +99,7 @@ export class RabbitSource implements JobSource {
       return;
     }
     this.stat.delivered++;
+    if (ch === this.channel) this.acks.delivered(msg.fields.deliveryTag);
     this.pending.push({ msg, channel: ch });
     this.drainPending();
   }
@@ -164,11 +169,26 @@ export class RabbitSource implements JobSource {
   poke(): void {}
 
   done(ids: readonly string[]): void {
+    const ch = this.channel;
+    const byTag = new Map<number, Delivery>();
     for (const id of ids) {
       const d = this.held.get(id);
       if (!d) continue;
       this.held.delete(id);
-      this.ack(d);
+      if (d.channel === ch) byTag.set(d.msg.fields.deliveryTag, d);
+      else this.stat.staleAcks++;
+    }
+    if (!ch || byTag.size === 0) return;
+    const { upTo, single } = this.acks.plan([...byTag.keys()]);
+    try {
+      // One frame for the run of oldest deliveries, one each for the rest.
+      if (upTo !== null) ch.ack((byTag.get(upTo) as Delivery).msg, true);
+      for (const tag of single) ch.ack((byTag.get(tag) as Delivery).msg);
+      this.stat.acked += byTag.size;
+      this.stat.ackFrames += single.length + (upTo === null ? 0 : 1);
+    } catch {
+      // The channel closed before its replacement arrived: the broker requeues the messages itself.
+      this.stat.staleAcks += byTag.size;
     }
   }
 
@@ -180,7 +200,9 @@ export class RabbitSource implements JobSource {
     }
     try {
       d.channel.ack(d.msg);
+      this.acks.settle(d.msg.fields.deliveryTag);
       this.stat.acked++;
+      this.stat.ackFrames++;
     } catch {
       // The channel closed before its replacement arrived: the broker requeues the message itself.
       this.stat.staleAcks++;
@@ -191,6 +213,7 @@ export class RabbitSource implements JobSource {
     if (d.channel !== this.channel) return;
     try {
       d.channel.nack(d.msg, false, true);
+      this.acks.settle(d.msg.fields.deliveryTag);
     } catch {
       // As for ack: a closed channel's unacknowledged messages go back to the queue anyway.
     }
