@@ -25,7 +25,7 @@ import {
 import { JobTypeCatalog, type JobTypeInfo, type ResolvedJobType } from './job-types/catalog.ts';
 import type { JobTypeRegistry } from './job-types/registry.ts';
 import type { LocalRunner, StartReservation } from './worker/handoff.ts';
-import { enqueueJobsSql, findByIdempotencySql } from './sql/enqueue-jobs.ts';
+import { enqueueAndStartJobsSql, enqueueJobsSql, findByIdempotencySql } from './sql/enqueue-jobs.ts';
 import * as q from './sql/job-queries.ts';
 
 export interface EnqueueSpec {
@@ -112,9 +112,9 @@ interface Inserted {
   status: JobStatus;
   run_at: Date | string;
   created_at: Date | string;
-  /** Set when the job was inserted RUNNING under an in-process worker's lease, as is its stored payload. */
-  started_at: Date | string | null;
-  stored_payload: unknown;
+  /** Returned by the statement that may start jobs (see worker/handoff.ts): set when it did. */
+  started_at?: Date | string | null;
+  stored_payload?: unknown;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -131,6 +131,7 @@ export class JobfleetClient {
   private readonly committer: GroupCommitter<InsertRow, Inserted | null> | null;
   private readonly channels: ReturnType<typeof channels>;
   private readonly enqueueSql: string;
+  private readonly enqueueAndStartSql: string;
   /** In-process workers that take jobs this client enqueues directly, when they have a free slot. */
   private readonly runners: LocalRunner[] = [];
 
@@ -141,6 +142,7 @@ export class JobfleetClient {
     this.events = opts.events;
     this.channels = channels(this.schema);
     this.enqueueSql = enqueueJobsSql(this.schema);
+    this.enqueueAndStartSql = enqueueAndStartJobsSql(this.schema);
     this.committer =
       opts.groupCommit === false ? null : new GroupCommitter((rows) => this.insertRows(this.db, rows), MAX_STATEMENT_ROWS);
   }
@@ -275,10 +277,14 @@ export class JobfleetClient {
   }
 
   private async insertRows(db: Queryable, rows: InsertRow[]): Promise<(Inserted | null)[]> {
-    const { rows: out } = await queryPrepared<Inserted>(db, `jf_enqueue_${this.schema}`, this.enqueueSql, [
-      JSON.stringify(rows),
-      this.channels.wake,
-    ]);
+    // Rows that carry an in-process worker's lease need the statement that may start them.
+    const start = rows.some((r) => r.lease_token !== undefined);
+    const { rows: out } = await queryPrepared<Inserted>(
+      db,
+      start ? `jf_enqueue_start_${this.schema}` : `jf_enqueue_${this.schema}`,
+      start ? this.enqueueAndStartSql : this.enqueueSql,
+      [JSON.stringify(rows), this.channels.wake],
+    );
     if (out.some((r) => r.status === 'QUEUED')) this.events?.requestWake();
     const byId = new Map(out.map((r) => [r.id, r]));
     return rows.map((r) => byId.get(r.id) ?? null);
@@ -319,7 +325,7 @@ export class JobfleetClient {
         cancel_requested: false,
         created_at: ins.created_at,
         updated_at: ins.created_at,
-        started_at: ins.started_at,
+        started_at: started ? (ins.started_at ?? null) : null,
         finished_at: null,
       });
       return Object.assign(job, { deduplicated: false });

@@ -1,19 +1,40 @@
+const RECORD = `id uuid, type text, queue text, payload jsonb, priority int, run_at timestamptz,
+       max_attempts int, backoff jsonb, timeout_ms int, idempotency_key text, owner_id text, batch_id uuid,
+       schedule_id uuid, metadata jsonb`;
+const COLUMNS = `id, type, queue, status, payload, priority, run_at, max_attempts, backoff, timeout_ms,
+                         idempotency_key, owner_id, batch_id, schedule_id, metadata`;
+const WAKE = `(SELECT count(pg_notify($2, q)) FROM (SELECT DISTINCT queue AS q FROM ins WHERE status = 'QUEUED') d) AS woken`;
+
 /**
  * Inserts many jobs in one statement from a JSON array; duplicates of an idempotency key are skipped
  * (the caller then reads the existing rows). Ready jobs wake idle workers of their queue.
- *
- * A row that carries a lease (lease_token, worker_id, lease_ms: a free slot of a worker in the
- * enqueuing process) is inserted RUNNING under it, as a claim would leave it, unless its queue is
- * paused or a job of its queue that is as urgent or more already waits: then it is QUEUED like any
- * other, and order is kept. The subqueries only run for rows that carry a lease (CASE evaluates
- * lazily), so bulk enqueues pay nothing for them; OFFSET 0 keeps the planner from copying the status
- * expression, and its subqueries, into each column that reads it. A started row returns its stored payload, which the
- * worker runs exactly as a claim would have returned it.
  */
 export const enqueueJobsSql = (s: string) => `
 WITH ins AS (
-  INSERT INTO ${s}.jobs (id, type, queue, status, payload, priority, run_at, max_attempts, backoff, timeout_ms,
-                         idempotency_key, owner_id, batch_id, schedule_id, metadata,
+  INSERT INTO ${s}.jobs (${COLUMNS})
+  SELECT x.id, x.type, x.queue,
+         CASE WHEN x.run_at IS NOT NULL AND x.run_at > now() THEN 'SCHEDULED' ELSE 'QUEUED' END,
+         x.payload, x.priority, COALESCE(x.run_at, now()), x.max_attempts, x.backoff, x.timeout_ms,
+         x.idempotency_key, x.owner_id, x.batch_id, x.schedule_id, x.metadata
+  FROM json_to_recordset($1::json) AS x(${RECORD})
+  ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING id, queue, status, run_at, created_at
+)
+SELECT id, status, run_at, created_at, ${WAKE}
+FROM ins`;
+
+/**
+ * The same insert for a batch in which some rows carry a lease (lease_token, worker_id, lease_ms: a
+ * free slot of a worker in the enqueuing process, see worker/handoff.ts). Such a row is inserted RUNNING
+ * under it, as a claim would leave it, unless its queue is paused or a job of its queue that is as urgent
+ * or more already waits: then it is QUEUED like any other, and order is kept. A started row returns its
+ * stored payload, which the worker runs exactly as a claim would have returned it. OFFSET 0 keeps the
+ * planner from copying the status expression, and its subqueries, into each column that reads it. Only
+ * single enqueues use it: bulk enqueues keep the plain statement (this one costs them 15–20% per row).
+ */
+export const enqueueAndStartJobsSql = (s: string) => `
+WITH ins AS (
+  INSERT INTO ${s}.jobs (${COLUMNS},
                          attempts, lease_token, lease_expires_at, worker_id, started_at)
   SELECT x.id, x.type, x.queue, x.status, x.payload, x.priority, COALESCE(x.run_at, now()), x.max_attempts, x.backoff,
          x.timeout_ms, x.idempotency_key, x.owner_id, x.batch_id, x.schedule_id, x.metadata,
@@ -35,16 +56,13 @@ WITH ins AS (
         ) THEN 'QUEUED'
         ELSE 'RUNNING'
       END AS status
-    FROM json_to_recordset($1::json) AS r(id uuid, type text, queue text, payload jsonb, priority int, run_at timestamptz,
-         max_attempts int, backoff jsonb, timeout_ms int, idempotency_key text, owner_id text, batch_id uuid,
-         schedule_id uuid, metadata jsonb, lease_token uuid, worker_id text, lease_ms int)
+    FROM json_to_recordset($1::json) AS r(${RECORD}, lease_token uuid, worker_id text, lease_ms int)
     OFFSET 0
   ) x
   ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING id, queue, status, run_at, created_at, started_at, CASE WHEN status = 'RUNNING' THEN payload END AS stored_payload
 )
-SELECT id, status, run_at, created_at, started_at, stored_payload,
-       (SELECT count(pg_notify($2, q)) FROM (SELECT DISTINCT queue AS q FROM ins WHERE status = 'QUEUED') d) AS woken
+SELECT id, status, run_at, created_at, started_at, stored_payload, ${WAKE}
 FROM ins`;
 
 /** Reads the jobs that already hold the given (owner, idempotency key) pairs. */
