@@ -282,7 +282,7 @@ The sections between the \`bench:…\` markers are rewritten by the harness (\`n
 ## How to run
 
 \`\`\`sh
-npm run bench                 # full: every workload (drain 200,000 × 2, 1,000 latency probes, HTTP 20 s, scale-out 1/2/4/8 processes, soak 1,000,000, memory 30 s)
+npm run bench                 # full: every workload (drain 200,000 × 2, 1,000 latency probes × 2, HTTP 20 s, scale-out 1/2/4/8 processes, soak 1,000,000, memory 30 s)
 npm run bench -- --quick      # smaller: drain 20,000, 200 probes, HTTP 5 s, scale-out 1/2 processes, soak 100,000, memory 8 s
 npm run bench -- --systems jobfleet-pg,graphile-worker --workloads drain --n 50000 --reps 3
 npm run bench -- --workloads http,soak --systems jobfleet-pg

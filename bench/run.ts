@@ -66,7 +66,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`npm run bench [-- --quick] [--systems ${Object.keys(SYSTEMS).join(',')}] [--workloads ${WORKLOADS.join(',')}]
-  drain/latency:  [--n N] [--reps R] [--latency SAMPLES] [--latency-reps R] [--concurrency C] [--timeout SECONDS]
+  drain/latency:  [--n N] [--reps R] [--latency SAMPLES] [--latency-reps R (2; quick 1)] [--concurrency C] [--timeout SECONDS]
   http:           [--http-seconds S (20; quick 5)] [--http-connections C (64)] [--http-processes 1,2 (service copies)]
   scaleout:       [--scaleout-procs 1,2,4,8 (quick 1,2)] [--scaleout-seconds S (window per point: 12; quick 5)]
   soak:           [--soak-n N (1,000,000; quick 100,000)]
@@ -87,7 +87,8 @@ const params = {
   n: num(values.n, quick ? 20_000 : 200_000),
   reps: num(values.reps, quick ? 1 : 2),
   latencySamples: num(values.latency, quick ? 200 : 1000),
-  latencyReps: num(values['latency-reps'], 1),
+  // Two in a full run: one repetition of 1,000 probes swung by a millisecond between runs on a noisy host.
+  latencyReps: num(values['latency-reps'], quick ? 1 : 2),
   concurrency: num(values.concurrency, 24),
   interleaving: 'A B C …, then … C B A, alternating',
   http: {
