@@ -1,5 +1,5 @@
 /** The BENCHMARKS.md tables of workloads 4 (HTTP), 6 (scale-out), 7 (soak) and 8 (memory), with their targets. */
-import { int, mib, ms, pct, ratio } from './format.ts';
+import { int, mib, ms, msPerJob, pct, ratio } from './format.ts';
 import type { MemoryStats } from './memory.ts';
 import { efficiency, linearIdeal } from './stats.ts';
 import { isJobfleet } from './systems/index.ts';
@@ -119,26 +119,26 @@ export function renderScaleout(rows: ScaleoutResult[], p: ScaleoutParams | undef
       `(so 100% at 1 process by construction); "of slots" = measured ÷ (processes × ${conc} / ${jobMs / 1000} s), uncapped. ` +
       "All processes share the machine's cores with PostgreSQL and Redis, so CPU bounds the larger points.",
     '',
-    '| System | processes | jobs/s | linear ideal | efficiency | of slots | PG statement time, ms/job | PG backend CPU, ms/job | worker RSS steady / peak, MiB | backlog | verified |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| System | processes | jobs/s | linear ideal | efficiency | of slots | PG statement time, ms/job | PG backend CPU, ms/job | worker CPU, ms/job | worker RSS steady / peak, MiB | backlog | verified |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of sorted) {
-    const stmt = r.pg ? (r.pg.statementMsPerJob != null ? ms(r.pg.statementMsPerJob) : 'n/a') : '— (Redis)';
-    const cpu = r.pg ? (r.pg.backendCpuMsPerJob != null ? ms(r.pg.backendCpuMsPerJob) : 'n/a') : '— (Redis)';
+    const stmt = r.pg ? (r.pg.statementMsPerJob != null ? msPerJob(r.pg.statementMsPerJob) : 'n/a') : '— (Redis)';
+    const cpu = r.pg ? (r.pg.backendCpuMsPerJob != null ? msPerJob(r.pg.backendCpuMsPerJob) : 'n/a') : '— (Redis)';
     out.push(
-      `| ${bold(r.system, label(r.system))} | ${r.processes} | ${bold(r.system, int(r.jobsPerSec))} | ${int(r.ideal)} | ${pct(r.efficiency)} | ${pct(r.ofSlots)} | ${stmt} | ${cpu} | ${int(r.workerSteadyRssMiB)} / ${int(r.workerPeakRssMiB)} | ${int(r.backlog)}${r.drainedEarly ? ' (ran out)' : ''} | ${r.ok ? 'yes' : `NO: ${r.error ?? 'failed'}`} |`,
+      `| ${bold(r.system, label(r.system))} | ${r.processes} | ${bold(r.system, int(r.jobsPerSec))} | ${int(r.ideal)} | ${pct(r.efficiency)} | ${pct(r.ofSlots)} | ${stmt} | ${cpu} | ${r.workerCpuMsPerJob != null && Number.isFinite(r.workerCpuMsPerJob) ? msPerJob(r.workerCpuMsPerJob) : 'n/a'} | ${int(r.workerSteadyRssMiB)} / ${int(r.workerPeakRssMiB)} | ${int(r.backlog)}${r.drainedEarly ? ' (ran out)' : ''} | ${r.ok ? 'yes' : `NO: ${r.error ?? 'failed'}`} |`,
     );
   }
   out.push('');
   if (!anyStmt)
     out.push(
       `PostgreSQL statement time is unavailable on this server${stmtNote ? ` (PostgreSQL: "${stmtNote}")` : ''}: \`pg_stat_statements\` is not in \`shared_preload_libraries\`, ` +
-        "and the benchmark does not change the server configuration. The backend CPU column is measured instead: CPU time (from /proc) of the session database's backends during the window, per job.",
+        "and the benchmark does not change the server configuration. The backend CPU column is measured instead: CPU time (from /proc) of the session database's backends during the window, per job. Worker CPU: CPU time (from /proc) of all worker processes over the window, per job.",
       '',
     );
   else
     out.push(
-      "PG statement time: `total_exec_time` of the session database in `pg_stat_statements` over the window, per job. PG backend CPU: CPU time (from /proc) of that database's backends, per job.",
+      "PG statement time: `total_exec_time` of the session database in `pg_stat_statements` over the window, per job. PG backend CPU: CPU time (from /proc) of that database's backends, per job. Worker CPU: CPU time (from /proc) of all worker processes over the window, per job.",
       '',
     );
   return out;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MemoryStats } from './memory.ts';
+import { cpuMs } from './proc.ts';
 import { duplicatesIn, mergeSeen } from './stats.ts';
 import type { FromWorker, ToWorker, WorkerProcessOptions } from './worker-process.ts';
 
@@ -26,6 +27,11 @@ export class WorkerFleet {
   private readonly waiting = new Map<number, { left: number; sum: number; resolve: (n: number) => void }>();
   private readonly finals: Extract<FromWorker, { op: 'final' }>[] = [];
   private readonly exited: Promise<void>[];
+
+  /** CPU time the worker processes have used so far, ms (those that have exited count as zero). */
+  cpuMs(): number {
+    return this.children.reduce((sum, c) => sum + ((c.pid !== undefined ? cpuMs(c.pid) : null) ?? 0), 0);
+  }
 
   private constructor(
     private readonly children: ChildProcess[],
@@ -54,8 +60,10 @@ export class WorkerFleet {
     opts: WorkerProcessOptions,
     readyTimeoutMs = 120_000,
   ): Promise<WorkerFleet> {
+    // JOBFLEET_BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles each worker process.
+    const nodeArgs = (process.env.JOBFLEET_BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
     const children = Array.from({ length: processes }, () =>
-      spawn(process.execPath, ['--import', 'tsx', WORKER, systemId, JSON.stringify(opts)], {
+      spawn(process.execPath, [...nodeArgs, '--import', 'tsx', WORKER, systemId, JSON.stringify(opts)], {
         cwd: ROOT,
         // The broker's queues belong to the session that owns the database; workers leave them be.
         env: { ...process.env, JOBFLEET_BENCH_KEEP_BROKER: '1' },

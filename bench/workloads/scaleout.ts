@@ -35,6 +35,8 @@ export interface ScaleoutResult {
   drainedEarly: boolean;
   /** PostgreSQL's cost per job in the window (null for Redis). */
   pg: PgCost | null;
+  /** CPU time of the worker processes in the window, per job, ms (optional: older results lack it). */
+  workerCpuMsPerJob?: number;
   distinctRan: number;
   duplicates: number;
   /** Highest peak and steady RSS among the worker processes, MiB. */
@@ -66,16 +68,16 @@ export async function runScaleout(factory: SystemFactory, opts: ScaleoutOptions)
     });
     const probe = place.databaseUrl ? new PgCostProbe(place.databaseUrl) : null;
     const errors: string[] = [];
-    let w0 = { t: 0, done: 0 };
-    let w1 = { t: 0, done: 0 };
+    let w0 = { t: 0, done: 0, cpu: 0 };
+    let w1 = { t: 0, done: 0, cpu: 0 };
     try {
       fleet.go();
       await sleep(opts.warmupMs);
       await probe?.begin();
-      w0 = { done: await fleet.done(), t: performance.now() };
+      w0 = { done: await fleet.done(), t: performance.now(), cpu: fleet.cpuMs() };
       for (;;) {
         await sleep(200);
-        w1 = { done: await fleet.done(), t: performance.now() };
+        w1 = { done: await fleet.done(), t: performance.now(), cpu: fleet.cpuMs() };
         if (w1.done >= opts.backlog || w1.t - w0.t >= opts.windowMs) break;
       }
     } catch (err) {
@@ -108,6 +110,7 @@ export async function runScaleout(factory: SystemFactory, opts: ScaleoutOptions)
       jobsPerSec: windowMs > 0 ? jobs / (windowMs / 1000) : NaN,
       drainedEarly: w1.done >= opts.backlog,
       pg,
+      workerCpuMsPerJob: jobs > 0 ? (w1.cpu - w0.cpu) / jobs : NaN,
       distinctRan: out.distinct,
       duplicates: out.duplicates,
       workerPeakRssMiB: maxOf(out.memory.map((m) => m.peakRssMiB)),

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeOutcome } from '../src/worker/outcome.ts';
+import type { Database } from '../src/db/database.ts';
+import { OutcomeWriter } from '../src/worker/outcome-writer.ts';
 
 describe('encodeOutcome', () => {
   const id = '01935c4e-0000-7000-8000-000000000000';
@@ -28,5 +30,68 @@ describe('encodeOutcome', () => {
 
   it('throws on a result JSON cannot carry, so the worker fails that attempt alone', () => {
     expect(() => encodeOutcome({ id, token: id, status: 'COMPLETED', result: 10n })).toThrow();
+  });
+});
+
+describe('OutcomeWriter batching', () => {
+  /** A database that holds each statement until the test lets it commit; it records each batch's size. */
+  function holdingDb() {
+    const batches: number[] = [];
+    const commits: (() => void)[] = [];
+    const db = {
+      kind: 'pg' as const,
+      query: (_sql: string, params?: unknown[]) =>
+        new Promise<{ rows: never[]; rowCount: number }>((resolve) => {
+          batches.push((JSON.parse(String(params?.[0])) as unknown[]).length);
+          commits.push(() => resolve({ rows: [], rowCount: 0 }));
+        }),
+      transaction: () => Promise.reject(new Error('unused')),
+      listen: () => Promise.reject(new Error('unused')),
+      close: () => Promise.resolve(),
+    };
+    return { db: db as unknown as Database, batches, commits };
+  }
+  const tick = () => new Promise((r) => setImmediate(r));
+  const outcome = (i: number) => encodeOutcome({ id: String(i), token: 't', status: 'COMPLETED' });
+
+  it('writes a lone outcome at once and gathers a trickle behind the flush in progress', async () => {
+    const { db, batches, commits } = holdingDb();
+    const writer = new OutcomeWriter(db, 'jobfleet', undefined, () => {});
+    writer.record('0', 't', outcome(0));
+    await tick();
+    expect(batches).toEqual([1]);
+    // Jobs finishing a few at a time while the first statement commits: no statement of a handful each.
+    for (let i = 1; i <= 12; i++) {
+      writer.record(String(i), 't', outcome(i));
+      await tick();
+    }
+    expect(batches).toEqual([1]);
+    expect(writer.size).toBe(13);
+    commits.shift()?.();
+    await tick();
+    expect(batches).toEqual([1, 12]);
+    commits.shift()?.();
+    await writer.drain();
+    expect(writer.size).toBe(0);
+  });
+
+  it('starts a second statement beside the first once a burst waits', async () => {
+    const { db, batches, commits } = holdingDb();
+    const writer = new OutcomeWriter(db, 'jobfleet', undefined, () => {});
+    writer.record('0', 't', outcome(0));
+    await tick();
+    for (let i = 1; i <= 150; i++) writer.record(String(i), 't', outcome(i));
+    await tick();
+    expect(batches).toEqual([1, 150]);
+    // Never more than two in flight: the next burst waits for a commit.
+    for (let i = 151; i <= 400; i++) writer.record(String(i), 't', outcome(i));
+    await tick();
+    expect(batches).toEqual([1, 150]);
+    commits.shift()?.();
+    await tick();
+    expect(batches).toEqual([1, 150, 250]);
+    commits.splice(0).forEach((c) => c());
+    await writer.drain();
+    expect(writer.size).toBe(0);
   });
 });

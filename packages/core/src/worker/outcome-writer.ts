@@ -9,11 +9,14 @@ interface Pending {
 }
 
 /**
- * Writes attempt outcomes in batches: one statement per flush, up to `maxInFlight` flushes at once
- * (each waits for its commit's WAL flush; two overlap that wait with the next batch's work, and
- * their rows never overlap). Whatever arrives during a flush rides in the next, so batches grow
- * with load and a lone outcome is written at once. When the database is away it keeps retrying;
- * if leases expire meanwhile the compare-and-set makes the late write a no-op.
+ * Writes attempt outcomes in batches: one statement per flush. Whatever arrives during a flush rides
+ * in the next, so batches grow with load and a lone outcome is written at once. A second flush may
+ * overlap the first (up to `maxInFlight`) only once `overlapMin` outcomes wait: under a burst that hides
+ * one commit's WAL flush behind the next batch's work, while a steady trickle (jobs that take a while,
+ * finishing a few at a time) gathers behind the flush in progress instead of going out in statements
+ * of a handful of rows: each statement is a transaction with a durable commit, whatever its size.
+ * When the database is away it keeps retrying; if leases expire meanwhile the compare-and-set makes the
+ * late write a no-op.
  */
 export class OutcomeWriter {
   private queue: Pending[] = [];
@@ -35,6 +38,8 @@ export class OutcomeWriter {
     private readonly onWritten: (ids: string[]) => void = () => {},
     private readonly maxBatch = 1000,
     private readonly maxInFlight = 2,
+    /** Outcomes that must be waiting before a flush may start while another is still being written. */
+    private readonly overlapMin = 100,
   ) {
     this.sql = recordOutcomesSql(schema);
     this.name = `jf_outcomes_${schema}`;
@@ -73,7 +78,11 @@ export class OutcomeWriter {
   }
 
   private pump(): void {
-    while (this.writing.size < this.maxInFlight && this.queue.length > 0) {
+    while (
+      this.writing.size < this.maxInFlight &&
+      this.queue.length > 0 &&
+      (this.writing.size === 0 || this.queue.length >= this.overlapMin)
+    ) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.writing.add(batch);
       void this.write(batch).then(() => {

@@ -160,6 +160,10 @@ export class Worker implements LocalRunner {
         this.pump();
         this.source.poke();
       },
+      1000,
+      2,
+      // Unwritten outcomes count against the worker's budget: a small worker overlaps sooner.
+      Math.max(1, Math.min(100, Math.floor((this.concurrency + this.prefetch) / 4))),
     );
     this.publisher = new RegistryPublisher(this.db, this.schema, this.registry, {
       id: this.id,
