@@ -1,5 +1,5 @@
 /** The BENCHMARKS.md tables of workloads 4 (HTTP), 6 (scale-out), 7 (soak) and 8 (memory), with their targets. */
-import { int, mib, ms, msPerJob, pct, ratio } from './format.ts';
+import { int, mib, msPerJob, pct, ratio } from './format.ts';
 import type { MemoryStats } from './memory.ts';
 import { efficiency, linearIdeal } from './stats.ts';
 import { isJobfleet } from './systems/index.ts';
