@@ -110,10 +110,11 @@ interface InsertRow {
 interface Inserted {
   id: string;
   status: JobStatus;
-  run_at: Date | string;
-  created_at: Date | string;
+  /** Epoch milliseconds. */
+  run_at: number;
+  created_at: number;
   /** Returned by the statement that may start jobs (see worker/handoff.ts): set when it did. */
-  started_at?: Date | string | null;
+  started_at?: number | null;
   stored_payload?: unknown;
 }
 
