@@ -134,6 +134,7 @@ describe('scale-out, soak and memory arithmetic', () => {
         statementNote: 'pg_stat_statements must be loaded via shared_preload_libraries',
         backendCpuMsPerJob: 0.1,
       },
+      workerCpuMsPerJob: 0.045,
       distinctRan: jobsPerSec * 5,
       duplicates: 0,
       workerPeakRssMiB: 160,
@@ -243,7 +244,7 @@ describe('scale-out, soak and memory arithmetic', () => {
     expect(md).toMatch(/p99 ≤ 50: met/);
     expect(md).toContain('(6) Scale-out');
     // 2 processes against the 1-process rate × 2 = 8,000: 75 %; 60 % of the 10,000 slots allow.
-    expect(md).toMatch(/\| \*\*Jobfleet PG\*\* \| 2 \| \*\*6,000\*\* \| 8,000 \| 75% \| 60% \| n\/a \| 0.10 \|/);
+    expect(md).toMatch(/\| \*\*Jobfleet PG\*\* \| 2 \| \*\*6,000\*\* \| 8,000 \| 75% \| 60% \| n\/a \| 0.100 \| 0.045 \|/);
     expect(md).toContain('PostgreSQL statement time is unavailable');
     expect(md).toContain('(7) Soak');
     expect(md).toMatch(/Last ÷ first \| \*\*0.94×\*\* \| ≥ 0.90× \(drop ≤ 10%\): met/);

@@ -1,3 +1,5 @@
+import { epochMs } from './claim-jobs.ts';
+
 const RECORD = `id uuid, type text, queue text, payload jsonb, priority int, run_at timestamptz,
        max_attempts int, backoff jsonb, timeout_ms int, idempotency_key text, owner_id text, batch_id uuid,
        schedule_id uuid, metadata jsonb`;
@@ -7,7 +9,7 @@ const COLUMNS = `id, type, queue, status, payload, priority, run_at, max_attempt
  * Timestamps come back as epoch milliseconds: a bulk enqueue returns thousands of rows, and pg parses
  * timestamp text with a regular expression per value (4% of a bulk enqueue's client CPU).
  */
-const epochMs = (c: string) => `(extract(epoch FROM ${c}) * 1000)::float8 AS ${c}`;
+const asEpochMs = (c: string) => `${epochMs(c)} AS ${c}`;
 const WAKE = `(SELECT count(pg_notify($2, q)) FROM (SELECT DISTINCT queue AS q FROM ins WHERE status = 'QUEUED') d) AS woken`;
 
 /**
@@ -25,7 +27,7 @@ WITH ins AS (
   ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING id, queue, status, run_at, created_at
 )
-SELECT id, status, ${epochMs('run_at')}, ${epochMs('created_at')}, ${WAKE}
+SELECT id, status, ${asEpochMs('run_at')}, ${asEpochMs('created_at')}, ${WAKE}
 FROM ins`;
 
 /**
@@ -67,7 +69,7 @@ WITH ins AS (
   ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING id, queue, status, run_at, created_at, started_at, CASE WHEN status = 'RUNNING' THEN payload END AS stored_payload
 )
-SELECT id, status, ${epochMs('run_at')}, ${epochMs('created_at')}, ${epochMs('started_at')}, stored_payload, ${WAKE}
+SELECT id, status, ${asEpochMs('run_at')}, ${asEpochMs('created_at')}, ${asEpochMs('started_at')}, stored_payload, ${WAKE}
 FROM ins`;
 
 /** Reads the jobs that already hold the given (owner, idempotency key) pairs. */
