@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { PgDatabase } from '@jobfleet/core';
+import { deleteSessionBroker, usesBroker } from './broker.ts';
 import type { Backend, SessionResources } from './types.ts';
 
 export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -36,7 +37,7 @@ export async function prepare(backend: Backend, systemId: string): Promise<Prepa
     await withAdmin((db) => db.query(`CREATE DATABASE ${name}`));
     return {
       res: { databaseUrl: dbUrl(name) },
-      cleanup: () => withAdmin((db) => db.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+      cleanup: () => dropSessionDatabase(name),
     };
   }
   if (backend === 'redis') {
@@ -77,13 +78,24 @@ export async function redisVersion(): Promise<string> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Drops databases that killed sessions left behind (named like ours: bench_<system>_<8 hex>). */
+/** Drops a session's database and, for a system on RabbitMQ dispatch, the broker queues named after it. */
+async function dropSessionDatabase(name: string): Promise<void> {
+  await withAdmin((db) => db.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  if (usesBroker(name)) await deleteSessionBroker(name);
+}
+
+/**
+ * Drops what killed sessions left behind (databases named like ours, bench_<system>_<8 hex>, and their
+ * broker queues). Run after a session fails, while no other runs: a backlog of hundreds of thousands of
+ * messages otherwise stayed in RabbitMQ for the rest of the run.
+ */
 export async function dropLeftoverDatabases(): Promise<string[]> {
-  return withAdmin(async (db) => {
+  const names = await withAdmin(async (db) => {
     const { rows } = await db.query<{ datname: string }>(
       `SELECT datname FROM pg_database WHERE datname ~ '^bench_[a-z0-9_]+_[0-9a-f]{8}$'`,
     );
-    for (const r of rows) await db.query(`DROP DATABASE IF EXISTS ${r.datname} WITH (FORCE)`);
     return rows.map((r) => r.datname);
   });
+  for (const name of names) await dropSessionDatabase(name);
+  return names;
 }

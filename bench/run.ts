@@ -156,7 +156,15 @@ async function session<K extends SessionKind>(
       running = null;
       const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
       if (!line) {
-        reject(new Error(`session process ended (${signal ?? `exit ${code}`}) without a result`));
+        const failed = new Error(`session process ended (${signal ?? `exit ${code}`}) without a result`);
+        // Killed, it ran no cleanup of its own: drop its database and broker queues before the next session.
+        void dropLeftoverDatabases().then(
+          (names) => {
+            if (names.length) console.log(`\n  dropped what the failed session left: ${names.join(', ')}`);
+            reject(failed);
+          },
+          () => reject(failed),
+        );
         return;
       }
       const out = JSON.parse(line.slice(RESULT_MARK.length)) as SessionOutput<K>;

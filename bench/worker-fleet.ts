@@ -65,8 +65,6 @@ export class WorkerFleet {
     const children = Array.from({ length: processes }, () =>
       spawn(process.execPath, [...nodeArgs, '--import', 'tsx', WORKER, systemId, JSON.stringify(opts)], {
         cwd: ROOT,
-        // The broker's queues belong to the session that owns the database; workers leave them be.
-        env: { ...process.env, JOBFLEET_BENCH_KEEP_BROKER: '1' },
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       }),
     );

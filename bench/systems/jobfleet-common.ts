@@ -1,4 +1,5 @@
 import { Jobfleet, defineJob, type Maintenance, type Worker } from '@jobfleet/core';
+import { benchBrokerPrefix } from '../broker.ts';
 import type { BenchPayload, BenchSystem, SessionResources } from '../types.ts';
 
 export const JOB = 'bench_noop';
@@ -41,9 +42,6 @@ export class JobfleetSession {
   fleet: Jobfleet | null = null;
   worker: Worker | null = null;
   maintenance: Maintenance | null = null;
-  /** Scale-out worker processes leave the broker's queues to the session that owns the database. */
-  private readonly keepBroker = process.env.JOBFLEET_BENCH_KEEP_BROKER === '1';
-
   private handoff = true;
 
   async open(res: SessionResources, opts: SessionOptions): Promise<void> {
@@ -65,9 +63,9 @@ export class JobfleetSession {
       ...(opts.relayEvents === undefined ? {} : { relayEvents: opts.relayEvents }),
       // As `jobfleet worker` runs: it relays its own events but, with no HTTP server, receives nobody else's.
       receiveEvents: false,
-      // RabbitMQ names are per database, so sessions never see each other's messages.
+      // RabbitMQ names are per database; they go when the database is dropped (bench/broker.ts).
       ...(opts.amqpUrl
-        ? { dispatch: { kind: 'rabbitmq' as const, url: opts.amqpUrl, prefix: `bench-${dbName(res.databaseUrl)}` } }
+        ? { dispatch: { kind: 'rabbitmq' as const, url: opts.amqpUrl, prefix: benchBrokerPrefix(dbName(res.databaseUrl)) } }
         : {}),
       jobTypes: [noop],
     });
@@ -119,11 +117,6 @@ export class JobfleetSession {
   }
 
   async close(): Promise<void> {
-    const topology = this.fleet?.brokerTopology;
-    if (this.fleet && topology && !this.keepBroker) {
-      const broker = await this.fleet.broker();
-      await broker.withChannel((ch) => topology.teardown(ch, ['default'])).catch(() => {});
-    }
     await this.maintenance?.stop();
     this.maintenance = null;
     await this.fleet?.close({ graceMs: 2000 });

@@ -1,7 +1,6 @@
+import { BENCH_AMQP_URL } from '../broker.ts';
 import type { BenchSystem } from '../types.ts';
 import { JOBFLEET_CHUNK, JOBFLEET_POOL, JOBFLEET_WORKER, jobfleetSystem } from './jobfleet-common.ts';
-
-export const BENCH_AMQP_URL = process.env.JOBFLEET_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
 /**
  * Jobfleet with RabbitMQ dispatch (issue 8): PostgreSQL stays the source of truth, enqueues fill the

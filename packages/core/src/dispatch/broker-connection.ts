@@ -5,6 +5,22 @@ import { coalesceFrameWrites } from './amqp-write-coalescing.ts';
 export type BrokerSetup = (model: ChannelModel, generation: number) => Promise<void>;
 
 /**
+ * Closes a channel and settles once it is gone, whatever happens meanwhile. amqplib calls back a
+ * channel's close only when the broker answers it: when the connection dies first (the broker closed it
+ * over another channel's error, the socket broke), the channel ends but its close() never settles, and
+ * whoever awaited it (a shutdown, the bench's teardown) hung for good.
+ */
+export function closeChannelQuietly(ch: Channel): Promise<void> {
+  return new Promise((resolve) => {
+    ch.once('close', () => resolve());
+    ch.close().then(
+      () => resolve(),
+      () => resolve(),
+    );
+  });
+}
+
+/**
  * One AMQP connection that heals itself (amqplib's recovery: exponential backoff with jitter, forever).
  * Each user registers a setup that opens its channels, topology and consumers on every new connection.
  * The generation number tells a delivery's connection apart from the current one, because acknowledging
@@ -98,7 +114,7 @@ export class BrokerConnection {
   /** Closes a channel on purpose, without restarting the connection. */
   async closeChannel(ch: Channel): Promise<void> {
     this.closing.add(ch);
-    await ch.close().catch(() => {});
+    await closeChannelQuietly(ch);
   }
 
   /** Runs fn on a short-lived channel of the current connection (for inspection); fails when not connected. */
@@ -110,7 +126,7 @@ export class BrokerConnection {
     try {
       return await fn(ch);
     } finally {
-      await ch.close().catch(() => {});
+      await closeChannelQuietly(ch);
     }
   }
 

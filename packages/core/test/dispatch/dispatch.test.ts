@@ -18,6 +18,7 @@ import {
   Jobfleet,
 } from '../../src/index.ts';
 import { splitStatements } from '../../src/db/migrate.ts';
+import { closeChannelQuietly } from '../../src/dispatch/broker-connection.ts';
 import { createTestDatabase, pgAvailable, waitFor, type TestDatabase } from '../../testing/index.ts';
 import { AMQP_URL, amqpAvailable, deleteBrokerTopology } from '../../testing/rabbitmq.ts';
 
@@ -60,6 +61,23 @@ describe('dispatch configuration', () => {
     await expect(Jobfleet.open({ memory: true, dispatch: { kind: 'rabbitmq', url: AMQP_URL } })).rejects.toThrow(
       /RabbitMQ dispatch needs PostgreSQL/,
     );
+  });
+});
+
+describe.runIf(amqpAvailable)('broker channels', () => {
+  it('a channel whose close is in flight when its connection goes settles (amqplib never calls that close back)', async () => {
+    for (const cut of ['closed by the client', 'socket broken'] as const) {
+      const conn = await amqp.connect(AMQP_URL);
+      conn.on('error', () => {});
+      const ch = await conn.createChannel();
+      ch.on('error', () => {});
+      const closed = closeChannelQuietly(ch).then(() => 'settled');
+      if (cut === 'closed by the client') void conn.close().catch(() => {});
+      else (conn.connection as unknown as { stream: { destroy(e: Error): void } }).stream.destroy(new Error('cut'));
+      const timeout = new Promise<string>((r) => setTimeout(() => r('still waiting after 3 s'), 3000));
+      expect(await Promise.race([closed, timeout]), cut).toBe('settled');
+      await conn.close().catch(() => {});
+    }
   });
 });
 
