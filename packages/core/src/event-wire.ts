@@ -28,17 +28,86 @@ type Group = [string, string, string, string | null, string, string, string[], (
 
 const MAX_MESSAGE = 500;
 
-export function encodeEvents(origin: string, events: JobEvent[], maxBytes: number): string[] {
-  const groupable = events.every((e) => e.kind === 'state' && e.progress == null && e.message == null);
-  return groupable ? encodeGroups(origin, events, maxBytes) : encodeSingles(origin, events, maxBytes);
+/** Jobs that changed state together (a claim, an outcome batch): rows as they came, one status or each its own. */
+export interface StateRun {
+  rows: readonly StateRow[];
+  /** The status of every row; without it, each row's own. */
+  status: JobStatus | undefined;
+  at: string;
 }
 
-function encodeSingles(origin: string, events: JobEvent[], maxBytes: number): string[] {
-  const chunks: string[] = [];
-  const envelope = Buffer.byteLength(JSON.stringify({ o: origin, e: [] }));
-  let current: Single[] = [];
-  let size = envelope;
-  for (const e of events) {
+/** What a state event is made of, as queries return it. */
+export interface StateRow {
+  id: string;
+  type: string;
+  queue: string;
+  owner_id: string | null;
+  status?: JobStatus;
+  attempts?: number;
+}
+
+/** What a relay flush holds, in order: events, or runs of state changes not yet made into events. */
+export type RelayItem = JobEvent[] | StateRun;
+
+const isRun = (item: RelayItem): item is StateRun => !Array.isArray(item);
+
+export function encodeEvents(origin: string, events: JobEvent[], maxBytes: number): string[] {
+  return encodeItems(origin, [events], maxBytes);
+}
+
+/**
+ * Encodes a flush. State runs are read straight from their rows: when nobody in this process listens,
+ * a claim's or an outcome batch's rows never become event objects (under load each lived until the
+ * next flush, up to 100 ms: old-generation garbage for every job).
+ */
+export function encodeItems(origin: string, items: readonly RelayItem[], maxBytes: number): string[] {
+  const groupable = items.every(
+    (it) => isRun(it) || it.every((e) => e.kind === 'state' && e.progress == null && e.message == null),
+  );
+  if (!groupable) {
+    const singles = new SingleEncoder(origin, maxBytes);
+    for (const it of items) for (const e of isRun(it) ? runEvents(it) : it) singles.add(e);
+    return singles.finish();
+  }
+  const groups = new GroupEncoder(origin, maxBytes);
+  for (const it of items) {
+    if (isRun(it)) {
+      for (const r of it.rows) groups.add('state', r.id, r.type, r.queue, r.owner_id, (it.status ?? r.status) as string, it.at, r.attempts);
+    } else {
+      for (const e of it) groups.add(e.kind, e.jobId, e.type, e.queue, e.ownerId, e.status, e.at, e.attempt);
+    }
+  }
+  return groups.finish();
+}
+
+/** The events of a state run (for local listeners, and for the rare flush that mixes in progress or logs). */
+export function runEvents(run: StateRun): JobEvent[] {
+  return run.rows.map((r) => ({
+    kind: 'state' as const,
+    jobId: r.id,
+    type: r.type,
+    queue: r.queue,
+    status: (run.status ?? r.status) as JobStatus,
+    ownerId: r.owner_id,
+    attempt: r.attempts,
+    at: run.at,
+  }));
+}
+
+class SingleEncoder {
+  private readonly chunks: string[] = [];
+  private readonly envelope: number;
+  private current: Single[] = [];
+  private size: number;
+
+  constructor(
+    private readonly origin: string,
+    private readonly maxBytes: number,
+  ) {
+    this.envelope = this.size = Buffer.byteLength(JSON.stringify({ o: origin, e: [] }));
+  }
+
+  add(e: JobEvent): void {
     const c: Single = [
       e.kind,
       e.jobId,
@@ -53,53 +122,79 @@ function encodeSingles(origin: string, events: JobEvent[], maxBytes: number): st
     ];
     // Bytes, not characters: the limit is PostgreSQL's, and messages may be any text.
     const len = Buffer.byteLength(JSON.stringify(c)) + 1;
-    if (size + len > maxBytes && current.length > 0) {
-      chunks.push(JSON.stringify({ o: origin, e: current }));
-      current = [];
-      size = envelope;
+    if (this.size + len > this.maxBytes && this.current.length > 0) {
+      this.chunks.push(JSON.stringify({ o: this.origin, e: this.current }));
+      this.current = [];
+      this.size = this.envelope;
     }
-    current.push(c);
-    size += len;
+    this.current.push(c);
+    this.size += len;
   }
-  if (current.length) chunks.push(JSON.stringify({ o: origin, e: current }));
-  return chunks;
+
+  finish(): string[] {
+    if (this.current.length) this.chunks.push(JSON.stringify({ o: this.origin, e: this.current }));
+    return this.chunks;
+  }
 }
 
-function encodeGroups(origin: string, events: JobEvent[], maxBytes: number): string[] {
-  const chunks: string[] = [];
-  const envelope = Buffer.byteLength(JSON.stringify({ o: origin, g: [] }));
-  let groups: Group[] = [];
-  let group: Group | null = null;
-  let size = envelope;
-  for (const e of events) {
+class GroupEncoder {
+  private readonly chunks: string[] = [];
+  private readonly envelope: number;
+  private groups: Group[] = [];
+  private group: Group | null = null;
+  private size: number;
+
+  constructor(
+    private readonly origin: string,
+    private readonly maxBytes: number,
+  ) {
+    this.envelope = this.size = Buffer.byteLength(JSON.stringify({ o: origin, g: [] }));
+  }
+
+  add(
+    kind: string,
+    jobId: string,
+    type: string,
+    queue: string,
+    ownerId: string | null,
+    status: string,
+    at: string,
+    attempt: number | undefined,
+  ): void {
+    let group = this.group;
     const fits =
       group !== null &&
-      group[1] === e.type &&
-      group[2] === e.queue &&
-      group[3] === e.ownerId &&
-      group[4] === e.status &&
-      group[5] === e.at;
+      group[0] === kind &&
+      group[1] === type &&
+      group[2] === queue &&
+      group[3] === ownerId &&
+      group[4] === status &&
+      group[5] === at;
     // A job id and an attempt, quoted and separated.
-    const entry = e.jobId.length + 4 + (e.attempt === undefined ? 4 : String(e.attempt).length);
+    const entry = jobId.length + 4 + (attempt === undefined ? 4 : String(attempt).length);
     // The run's fields, `,[],[]` and a comma.
-    const header = fits ? 0 : Buffer.byteLength(JSON.stringify([e.kind, e.type, e.queue, e.ownerId, e.status, e.at])) + 8;
-    if (size + entry + header > maxBytes && groups.length > 0) {
-      chunks.push(JSON.stringify({ o: origin, g: groups }));
-      groups = [];
+    const header = fits ? 0 : Buffer.byteLength(JSON.stringify([kind, type, queue, ownerId, status, at])) + 8;
+    if (this.size + entry + header > this.maxBytes && this.groups.length > 0) {
+      this.chunks.push(JSON.stringify({ o: this.origin, g: this.groups }));
+      this.groups = [];
       group = null;
-      size = envelope;
+      this.size = this.envelope;
     }
     if (!group || !fits) {
-      group = [e.kind, e.type, e.queue, e.ownerId, e.status, e.at, [], []];
-      groups.push(group);
-      size += header || Buffer.byteLength(JSON.stringify([e.kind, e.type, e.queue, e.ownerId, e.status, e.at])) + 8;
+      group = [kind, type, queue, ownerId, status, at, [], []];
+      this.groups.push(group);
+      this.size += header || Buffer.byteLength(JSON.stringify([kind, type, queue, ownerId, status, at])) + 8;
     }
-    group[6].push(e.jobId);
-    group[7].push(e.attempt ?? null);
-    size += entry;
+    this.group = group;
+    group[6].push(jobId);
+    group[7].push(attempt ?? null);
+    this.size += entry;
   }
-  if (groups.length) chunks.push(JSON.stringify({ o: origin, g: groups }));
-  return chunks;
+
+  finish(): string[] {
+    if (this.groups.length) this.chunks.push(JSON.stringify({ o: this.origin, g: this.groups }));
+    return this.chunks;
+  }
 }
 
 /** The sender and its events, or null for a payload that is not ours (or is garbled). */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Database, Unlisten } from './db/database.ts';
 import type { JobStatus } from './job.ts';
-import { decodeEvents, encodeEvents } from './event-wire.ts';
+import { decodeEvents, encodeItems, runEvents, type RelayItem, type StateRow } from './event-wire.ts';
 
 export type JobEventKind = 'state' | 'progress' | 'log';
 
@@ -24,7 +24,7 @@ export class JobEventBus {
   private readonly emitter = new EventEmitter();
   /** Identifies this process's events when they come back through NOTIFY. */
   readonly origin = randomUUID();
-  private relayHook: ((events: JobEvent[]) => void) | null = null;
+  private relayHook: ((item: RelayItem) => void) | null = null;
 
   constructor() {
     this.emitter.setMaxListeners(0);
@@ -35,6 +35,22 @@ export class JobEventBus {
     if (events.length === 0) return;
     this.deliver(events);
     this.relayHook?.(events);
+  }
+
+  /**
+   * Publishes the state changes of rows a query returned (a claim, an outcome batch), each with `status`
+   * or its own. With no listener in this process the relay takes the rows as they are: no event objects.
+   */
+  publishStates(rows: readonly StateRow[], status?: JobStatus): void {
+    if (rows.length === 0) return;
+    const run = { rows, status, at: new Date().toISOString() };
+    if (this.emitter.listenerCount('event') > 0) {
+      const events = runEvents(run);
+      this.deliver(events);
+      this.relayHook?.(events);
+    } else {
+      this.relayHook?.(run);
+    }
   }
 
   /** Delivers events locally only (used for events that arrived from elsewhere). */
@@ -76,7 +92,7 @@ export class JobEventBus {
     return () => this.emitter.off('wake', fn);
   }
 
-  setRelay(hook: ((events: JobEvent[]) => void) | null): void {
+  setRelay(hook: ((item: RelayItem) => void) | null): void {
     this.relayHook = hook;
   }
 }
@@ -104,7 +120,8 @@ WHERE (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL`;
  * and split to fit NOTIFY's 8000-byte limit. Delivery is best effort: the database stays the truth.
  */
 export class EventRelay {
-  private pending: JobEvent[] = [];
+  private pending: RelayItem[] = [];
+  private pendingEvents = 0;
   private scheduled = false;
   private unlisten: Unlisten | null = null;
   private readonly ownPrefix: string;
@@ -124,7 +141,7 @@ export class EventRelay {
   }
 
   async start(): Promise<void> {
-    this.bus.setRelay((events) => this.enqueue(events));
+    this.bus.setRelay((item) => this.enqueue(item));
     if (this.receiveOthers) this.unlisten = await this.db.listen(this.channel, (payload) => this.receive(payload));
   }
 
@@ -135,8 +152,9 @@ export class EventRelay {
     this.unlisten = null;
   }
 
-  private enqueue(events: JobEvent[]): void {
-    for (const e of events) this.pending.push(e);
+  private enqueue(item: RelayItem): void {
+    this.pending.push(item);
+    this.pendingEvents += Array.isArray(item) ? item.length : item.rows.length;
     if (!this.scheduled) {
       this.scheduled = true;
       // At most one flush per FLUSH_INTERVAL_MS, or per BUSY_FLUSH_MS while events arrive at
@@ -158,12 +176,14 @@ export class EventRelay {
   private async send(): Promise<void> {
     this.scheduled = false;
     const now = Date.now();
-    const events = this.pending;
+    const items = this.pending;
+    const count = this.pendingEvents;
     this.pending = [];
-    this.busy = events.length / Math.max(now - this.lastFlushAt, FLUSH_INTERVAL_MS) >= BUSY_EVENTS_PER_MS;
+    this.pendingEvents = 0;
+    this.busy = count / Math.max(now - this.lastFlushAt, FLUSH_INTERVAL_MS) >= BUSY_EVENTS_PER_MS;
     this.lastFlushAt = now;
-    if (events.length === 0) return;
-    const chunks = encodeEvents(this.bus.origin, events, MAX_NOTIFY);
+    if (count === 0) return;
+    const chunks = encodeItems(this.bus.origin, items, MAX_NOTIFY);
     try {
       // NOTIFY gives its transaction an id and a commit record, and a commit waits for its WAL flush by
       // default: one disk flush per relay flush, for notifications that are not durable anyway (the queue
@@ -183,25 +203,11 @@ export class EventRelay {
   }
 }
 
-export interface OutcomeRow {
-  id: string;
-  type: string;
-  queue: string;
+/** A row a state-changing statement returns. */
+export interface OutcomeRow extends StateRow {
   status: JobStatus;
-  owner_id: string | null;
-  attempts?: number;
 }
 
 export function stateEvents(rows: OutcomeRow[]): JobEvent[] {
-  const at = new Date().toISOString();
-  return rows.map((r) => ({
-    kind: 'state' as const,
-    jobId: r.id,
-    type: r.type,
-    queue: r.queue,
-    status: r.status,
-    ownerId: r.owner_id,
-    attempt: r.attempts,
-    at,
-  }));
+  return runEvents({ rows, status: undefined, at: new Date().toISOString() });
 }

@@ -40,6 +40,52 @@ describe.runIf(pgAvailable)('events across processes through NOTIFY', () => {
     expect(mine.find((e) => e.kind === 'progress')).toMatchObject({ progress: 40, message: 'working', type: 'work' });
     expect(mine.find((e) => e.kind === 'log')).toMatchObject({ message: 'a line' });
   });
+  it('a worker with no listener of its own relays outcomes as they landed: a lost lease says nothing, a cancellation CANCELLED', async () => {
+    // Held open until the test settles each one, so that all four outcomes share one statement.
+    const gates = new Map<string, (fail: boolean) => void>();
+    const gated = defineJob({
+      name: 'gated',
+      maxAttempts: 2,
+      backoff: { type: 'exponential', delayMs: 60_000 },
+      handler: (_p, ctx) =>
+        new Promise((resolve, reject) => gates.set(ctx.jobId, (fail) => (fail ? reject(new Error('no')) : resolve('done')))),
+    });
+    const fleet = await Jobfleet.open({ databaseUrl: db.url, jobTypes: [gated], receiveEvents: false });
+    try {
+      // No heartbeat within the test: the statement, not the worker, turns the failure into CANCELLED.
+      await fleet.createWorker({ concurrency: 4, leaseMs: 60_000, handoff: false }).start();
+      expect(fleet.events.listenerCount()).toBe(0);
+      const heard: JobEvent[] = [];
+      api.events.subscribe((e) => heard.push(e));
+      const [done, stolen, cancelled, retried] = await fleet.client.enqueueMany(
+        Array.from({ length: 4 }, (_, i) => ({ type: 'gated', payload: { i } })),
+      );
+      await waitFor(() => gates.size === 4, { what: 'all four attempts running' });
+      await fleet.db.query(`UPDATE ${fleet.schema}.jobs SET lease_token = gen_random_uuid() WHERE id = $1`, [stolen!.id]);
+      await fleet.db.query(`UPDATE ${fleet.schema}.jobs SET cancel_requested = true WHERE id = $1`, [cancelled!.id]);
+      gates.get(done!.id)!(false);
+      gates.get(stolen!.id)!(false);
+      gates.get(cancelled!.id)!(true);
+      gates.get(retried!.id)!(true);
+      await waitFor(() => heard.filter((e) => e.kind === 'state' && e.status !== 'RUNNING' && e.status !== 'QUEUED').length >= 3, {
+        what: 'three outcome events at the API process',
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const outcomes = (id: string) =>
+        heard.filter((e) => e.jobId === id && e.kind === 'state' && e.status !== 'QUEUED').map((e) => `${e.status} ${e.attempt}`);
+      expect(outcomes(done!.id)).toEqual(['RUNNING 1', 'COMPLETED 1']);
+      expect(outcomes(stolen!.id)).toEqual(['RUNNING 1']);
+      expect(outcomes(cancelled!.id)).toEqual(['RUNNING 1', 'CANCELLED 1']);
+      expect(outcomes(retried!.id)).toEqual(['RUNNING 1', 'FAILED 1']);
+      expect(heard.find((e) => e.jobId === done!.id && e.status === 'COMPLETED')).toMatchObject({ type: 'gated', queue: 'default', ownerId: null });
+      // The stolen job's row was left as the thief left it.
+      expect((await fleet.client.get(stolen!.id))?.status).toBe('RUNNING');
+    } finally {
+      await fleet.db.query(`UPDATE ${fleet.schema}.jobs SET status = 'CANCELLED' WHERE type = 'gated' AND status = 'RUNNING'`);
+      await fleet.close({ graceMs: 0 });
+    }
+  });
+
   it('a process opened with receiveEvents: false sends its events but receives nobody else’s', async () => {
     const quiet = await Jobfleet.open({ databaseUrl: db.url, jobTypes: [work], receiveEvents: false });
     try {

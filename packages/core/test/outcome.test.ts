@@ -53,16 +53,17 @@ describe('OutcomeWriter batching', () => {
   }
   const tick = () => new Promise((r) => setImmediate(r));
   const outcome = (i: number) => encodeOutcome({ id: String(i), token: 't', status: 'COMPLETED' });
+  const job = (i: number) => ({ id: String(i), type: 'work', queue: 'default', ownerId: null, attempts: 1 });
 
   it('writes a lone outcome at once and gathers a trickle behind the flush in progress', async () => {
     const { db, batches, commits } = holdingDb();
     const writer = new OutcomeWriter(db, 'jobfleet', undefined, () => {});
-    writer.record('0', 't', outcome(0));
+    writer.record(job(0), 't', outcome(0), 'COMPLETED');
     await tick();
     expect(batches).toEqual([1]);
     // Jobs finishing a few at a time while the first statement commits: no statement of a handful each.
     for (let i = 1; i <= 12; i++) {
-      writer.record(String(i), 't', outcome(i));
+      writer.record(job(i), 't', outcome(i), 'COMPLETED');
       await tick();
     }
     expect(batches).toEqual([1]);
@@ -78,13 +79,13 @@ describe('OutcomeWriter batching', () => {
   it('starts a second statement beside the first once a burst waits', async () => {
     const { db, batches, commits } = holdingDb();
     const writer = new OutcomeWriter(db, 'jobfleet', undefined, () => {});
-    writer.record('0', 't', outcome(0));
+    writer.record(job(0), 't', outcome(0), 'COMPLETED');
     await tick();
-    for (let i = 1; i <= 150; i++) writer.record(String(i), 't', outcome(i));
+    for (let i = 1; i <= 150; i++) writer.record(job(i), 't', outcome(i), 'COMPLETED');
     await tick();
     expect(batches).toEqual([1, 150]);
     // Never more than two in flight: the next burst waits for a commit.
-    for (let i = 151; i <= 400; i++) writer.record(String(i), 't', outcome(i));
+    for (let i = 151; i <= 400; i++) writer.record(job(i), 't', outcome(i), 'COMPLETED');
     await tick();
     expect(batches).toEqual([1, 150]);
     commits.shift()?.();

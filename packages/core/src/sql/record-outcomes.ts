@@ -14,7 +14,7 @@ export const recordOutcomesSql = (s: string, returning = true) => `
 WITH u AS (
   SELECT * FROM json_to_recordset($1::json) AS x(id uuid, token uuid, status text, result jsonb, error jsonb,
                                                  run_at timestamptz, logs jsonb, release boolean)
-)
+)${returning ? ', written AS (' : ''}
 UPDATE ${s}.jobs j
 SET status = CASE WHEN j.cancel_requested AND u.status IN ('FAILED','QUEUED') THEN 'CANCELLED' ELSE u.status END,
     result = CASE WHEN u.status = 'COMPLETED' THEN u.result ELSE j.result END,
@@ -30,4 +30,15 @@ SET status = CASE WHEN j.cancel_requested AND u.status IN ('FAILED','QUEUED') TH
     lease_token = NULL, lease_expires_at = NULL, updated_at = now()
 FROM u
 WHERE j.id = u.id AND j.lease_token = u.token AND (j.status = 'RUNNING') IS TRUE
-${returning ? 'RETURNING j.id, j.type, j.queue, j.status, j.owner_id, j.attempts' : ''}`;
+${returning ? EXCEPTIONS : ''}`;
+
+/**
+ * What the writer cannot know by itself: the outcomes that did not land as sent. A row whose lease was
+ * lost comes back with a null status (nothing was written), a cancelled one with CANCELLED. Every
+ * other outcome was written as sent, so a batch usually returns no row at all: its events are made
+ * from what the worker already holds instead of parsing a returned row per job.
+ */
+const EXCEPTIONS = `RETURNING j.id, j.status
+)
+SELECT u.id::text AS id, w.status FROM u LEFT JOIN written w ON w.id = u.id
+WHERE w.status IS DISTINCT FROM u.status`;

@@ -1,11 +1,21 @@
 import { queryPrepared, type Database } from '../db/database.ts';
-import { stateEvents, type JobEventBus, type OutcomeRow } from '../events.ts';
+import type { StateRow } from '../event-wire.ts';
+import type { JobEventBus } from '../events.ts';
+import type { Job, JobStatus } from '../job.ts';
 import { recordOutcomesSql } from '../sql/record-outcomes.ts';
+import type { Outcome } from './outcome.ts';
 
-interface Pending {
-  id: string;
+/** An outcome waiting to be written, and the state change its event announces once it is. */
+interface Pending extends StateRow {
+  status: Outcome['status'];
   token: string;
   json: string;
+}
+
+/** An outcome that did not land as sent: its lease was lost (status null) or the job was cancelled. */
+interface Exception {
+  id: string;
+  status: JobStatus | null;
 }
 
 /**
@@ -46,8 +56,19 @@ export class OutcomeWriter {
     this.quietSql = recordOutcomesSql(schema, false);
   }
 
-  record(id: string, token: string, json: string): void {
-    this.queue.push({ id, token, json });
+  /** Queues the outcome of one attempt of `job` (`json` from encodeOutcome, which wrote `status` into it). */
+  record(job: Pick<Job, 'id' | 'type' | 'queue' | 'ownerId' | 'attempts'>, token: string, json: string, status: Outcome['status'], release = false): void {
+    this.queue.push({
+      id: job.id,
+      type: job.type,
+      queue: job.queue,
+      owner_id: job.ownerId,
+      // A released attempt is not counted (the statement takes it back).
+      attempts: release ? job.attempts - 1 : job.attempts,
+      status,
+      token,
+      json,
+    });
     // Flush after the current turn's work: outcomes recorded in one burst (a claim's worth of short
     // jobs finishes in one turn) share a statement instead of the first going alone.
     if (!this.scheduled) {
@@ -106,8 +127,8 @@ export class OutcomeWriter {
     for (let delay = 50; ; delay = Math.min(delay * 2, 2000)) {
       try {
         if (this.events?.active) {
-          const { rows } = await queryPrepared<OutcomeRow>(this.db, this.name, this.sql, [param]);
-          this.events.publish(stateEvents(rows));
+          const { rows } = await queryPrepared<Exception>(this.db, this.name, this.sql, [param]);
+          this.events.publishStates(rows.length === 0 ? batch : landed(batch, rows));
         } else {
           await queryPrepared(this.db, `${this.name}_quiet`, this.quietSql, [param]);
         }
@@ -118,4 +139,18 @@ export class OutcomeWriter {
       }
     }
   }
+}
+
+/** The outcomes of a batch as they landed: lost leases left out, cancellations with their status. */
+function landed(batch: Pending[], exceptions: Exception[]): Pending[] {
+  const changed = new Map(exceptions.map((e) => [e.id, e.status]));
+  const out: Pending[] = [];
+  for (const p of batch) {
+    if (!changed.has(p.id)) out.push(p);
+    else {
+      const status = changed.get(p.id);
+      if (status) out.push({ ...p, status: status as Outcome['status'] });
+    }
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Unlisten } from '../db/database.ts';
 import { assertSchemaName, channels, DEFAULT_SCHEMA } from '../db/identifiers.ts';
 import { JobCancelledError, WorkerShutdownError } from '../errors.ts';
-import { stateEvents, type JobEventBus } from '../events.ts';
+import type { JobEventBus } from '../events.ts';
 import { claimedJobFromRow, type ClaimedRow, type Job } from '../job.ts';
 import type { JobTypeRegistry } from '../job-types/registry.ts';
 import type { JobSource, JobSourceHost } from '../dispatch/job-source.ts';
@@ -295,22 +295,12 @@ export class Worker implements LocalRunner {
       .sort((a, b) => b.priority - a.priority || a.runAt.getTime() - b.runAt.getTime() || (a.id < b.id ? -1 : 1));
     if (this.stopping) {
       for (const job of jobs)
-        this.writer.record(job.id, token, encodeOutcome({ id: job.id, token, status: 'QUEUED', release: true }));
+        this.record(job, token, { id: job.id, token, status: 'QUEUED', release: true });
       return;
     }
     for (const job of jobs) this.buffer.push({ job, token });
     // Building events costs an object per job: skip it when nobody would receive them.
-    if (this.events?.active) {
-      const running = rows.map((r) => ({
-        id: r.id,
-        type: r.type,
-        queue: r.queue,
-        status: 'RUNNING' as const,
-        owner_id: r.owner_id,
-        attempts: r.attempts,
-      }));
-      this.events.publish(stateEvents(running));
-    }
+    if (this.events?.active) this.events.publishStates(rows, 'RUNNING');
     this.pump();
   }
 
@@ -346,7 +336,7 @@ export class Worker implements LocalRunner {
   /** Records how an attempt ended and frees its slot. */
   private finish(job: Job, token: string, outcome: Outcome | null): void {
     try {
-      if (outcome) this.writer.record(job.id, token, this.encode(job, token, outcome));
+      if (outcome) this.record(job, token, outcome);
     } finally {
       this.running.delete(job.id);
       this.progressAt.delete(job.id);
@@ -357,15 +347,19 @@ export class Worker implements LocalRunner {
     }
   }
 
-  private encode(job: Job, token: string, outcome: Outcome): string {
+  /** Hands an attempt's outcome to the writer, serialised once, up front. */
+  private record(job: Job, token: string, outcome: Outcome): void {
+    let json: string;
+    let status = outcome.status;
     try {
-      return encodeOutcome(outcome);
+      json = encodeOutcome(outcome);
     } catch (err) {
       // The handler returned something JSON cannot carry: that attempt fails for good.
-      return encodeOutcome({
+      status = 'DEAD';
+      json = encodeOutcome({
         id: job.id,
         token,
-        status: 'DEAD',
+        status,
         error: toJobError(
           new Error(`The job's result cannot be stored as JSON: ${(err as Error).message}`),
           job.attempts,
@@ -373,6 +367,7 @@ export class Worker implements LocalRunner {
         ),
       });
     }
+    this.writer.record(job, token, json, status, outcome.release === true);
   }
 
   private reportProgress(job: Job, token: string, percent: number, message: string | null): void {
@@ -456,7 +451,7 @@ export class Worker implements LocalRunner {
     this.detachRunner = null;
     const sourceStopped = this.source.stop();
     for (const b of this.buffer.splice(0)) {
-      this.writer.record(b.job.id, b.token, encodeOutcome({ id: b.job.id, token: b.token, status: 'QUEUED', release: true }));
+      this.record(b.job, b.token, { id: b.job.id, token: b.token, status: 'QUEUED', release: true });
     }
     if (this.running.size > 0) {
       await new Promise<void>((resolve) => {
