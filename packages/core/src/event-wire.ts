@@ -57,8 +57,8 @@ export function encodeEvents(origin: string, events: JobEvent[], maxBytes: numbe
 
 /**
  * Encodes a flush. State runs are read straight from their rows: when nobody in this process listens,
- * a claim's or an outcome batch's rows never become event objects (under load each lived until the
- * next flush, up to 100 ms: old-generation garbage for every job).
+ * a claim's or an outcome batch's rows never become event objects (two objects per job, each kept until
+ * the next flush, up to 100 ms under load).
  */
 export function encodeItems(origin: string, items: readonly RelayItem[], maxBytes: number): string[] {
   const groupable = items.every(

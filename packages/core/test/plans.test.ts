@@ -77,8 +77,8 @@ describe.runIf(pgAvailable)('hot statements find rows by id whatever the statist
   it('outcome writes', async () => {
     const batch = running.slice(0, 20).map((id) => ({ id, token, status: 'COMPLETED', result: null }));
     // Both forms: without RETURNING, and with the exceptions a relaying worker reads back.
-    for (const returning of [false, true]) {
-      const used = await explain(recordOutcomesSql(fleet.schema, returning), [JSON.stringify(batch)]);
+    for (const exceptions of [false, true]) {
+      const used = await explain(recordOutcomesSql(fleet.schema, exceptions), [JSON.stringify(batch)]);
       expect(used).toContain('jobs_pkey');
       expect(used).not.toContain('jobs_status_idx');
       expect(used).not.toContain('jobs_lease_idx');

@@ -9,12 +9,14 @@
  * read every RUNNING row through jobs_status_idx and hash-joined them with the batch. Running jobs
  * include every prefetched one, so that scan grew with the fleet (2,000+ rows for 4 workers: 3 ms per
  * outcome statement, PostgreSQL CPU per job 3× graphile-worker's). Now each row is found by its id.
+ *
+ * With `exceptions`, it returns the outcomes that did not land as sent (see EXCEPTIONS), for the events.
  */
-export const recordOutcomesSql = (s: string, returning = true) => `
+export const recordOutcomesSql = (s: string, exceptions = true) => `
 WITH u AS (
   SELECT * FROM json_to_recordset($1::json) AS x(id uuid, token uuid, status text, result jsonb, error jsonb,
                                                  run_at timestamptz, logs jsonb, release boolean)
-)${returning ? ', written AS (' : ''}
+)${exceptions ? ', written AS (' : ''}
 UPDATE ${s}.jobs j
 SET status = CASE WHEN j.cancel_requested AND u.status IN ('FAILED','QUEUED') THEN 'CANCELLED' ELSE u.status END,
     result = CASE WHEN u.status = 'COMPLETED' THEN u.result ELSE j.result END,
@@ -30,7 +32,7 @@ SET status = CASE WHEN j.cancel_requested AND u.status IN ('FAILED','QUEUED') TH
     lease_token = NULL, lease_expires_at = NULL, updated_at = now()
 FROM u
 WHERE j.id = u.id AND j.lease_token = u.token AND (j.status = 'RUNNING') IS TRUE
-${returning ? EXCEPTIONS : ''}`;
+${exceptions ? EXCEPTIONS : ''}`;
 
 /**
  * What the writer cannot know by itself: the outcomes that did not land as sent. A row whose lease was
