@@ -30,10 +30,15 @@ async function withAdmin<T>(fn: (db: PgDatabase) => Promise<T>): Promise<T> {
   }
 }
 
+/** A session's database: `bench_<system>_<8 hex>` (bench/broker.ts and dropLeftoverDatabases read the pattern). */
+export function sessionDatabaseName(systemId: string): string {
+  return `bench_${systemId.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+}
+
 /** A fresh database (`bench_<system>_<rand>`, dropped after) or a flushed Redis DB. */
 export async function prepare(backend: Backend, systemId: string): Promise<Prepared> {
   if (backend === 'postgresql') {
-    const name = `bench_${systemId.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+    const name = sessionDatabaseName(systemId);
     await withAdmin((db) => db.query(`CREATE DATABASE ${name}`));
     return {
       res: { databaseUrl: dbUrl(name) },

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { benchBrokerPrefix, usesBroker } from '../broker.ts';
 import { feed } from '../feed.ts';
+import { sessionDatabaseName } from '../resources.ts';
 import { httpTargetsMet, TARGETS } from '../report-tables.ts';
 import { renderMarkdown, summarizeDrain, type RunResults } from '../report.ts';
 import { duplicatesIn, efficiency, linearIdeal, median, mergeSeen, scaleoutBacklog, steadyRss, tenthRates } from '../stats.ts';
@@ -10,6 +12,18 @@ import { percentile } from '../workloads/latency.ts';
 
 // Keeps the harness from rotting: the quick drain's code path on the embedded database, no timings asserted.
 describe('bench harness', () => {
+  it('knows which session databases have broker queues to delete with them, from the name alone', () => {
+    // A killed session leaves only its database's name behind: the cleanup must tell RabbitMQ sessions by it.
+    const systems = Object.keys(SYSTEMS);
+    expect(systems).toContain('jobfleet-rabbitmq');
+    for (const id of systems) {
+      const name = sessionDatabaseName(id);
+      expect(name).toMatch(/^bench_[a-z0-9_]+_[0-9a-f]{8}$/);
+      expect(usesBroker(name), id).toBe(id === 'jobfleet-rabbitmq');
+    }
+    expect(benchBrokerPrefix('bench_jobfleet_rabbitmq_0a1b2c3d')).toBe('bench-bench_jobfleet_rabbitmq_0a1b2c3d');
+  });
+
   // PGlite's first open compiles WebAssembly and runs initdb: seconds on a busy machine, hence the long timeout.
   it('drains 500 no-op jobs on jobfleet-pglite and verifies every one completed', { timeout: 180_000 }, async () => {
     const factory = SYSTEMS['jobfleet-pglite'];
