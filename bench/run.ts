@@ -357,7 +357,9 @@ async function main(): Promise<void> {
           const pg = r.pg
             ? `, PG ${r.pg.statementMsPerJob?.toFixed(3) ?? '—'} ms stmt / ${r.pg.backendCpuMsPerJob?.toFixed(3) ?? '—'} ms CPU per job`
             : '';
-          const workerCpu = Number.isFinite(r.workerCpuMsPerJob) ? `, workers ${r.workerCpuMsPerJob?.toFixed(3)} ms CPU per job` : '';
+          const workerCpu = Number.isFinite(r.workerCpuMsPerJob)
+            ? `, workers ${r.workerCpuMsPerJob?.toFixed(3)} ms CPU per job`
+            : '';
           console.log(
             `${f0(r.jobsPerSec)} jobs/s (backlog ${f0(backlog)}${r.drainedEarly ? ', drained early' : ''})${pg}${workerCpu}, worker RSS ≤ ${r.workerPeakRssMiB} MiB${r.ok ? '' : '  FAILED: ' + r.error}`,
           );

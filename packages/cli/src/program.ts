@@ -95,8 +95,11 @@ export function buildProgram(): Command {
 
   program
     .command('dispatch')
-    .description('show or switch how jobs reach workers: status, rabbitmq (outbox on, backlog queued) or postgres (outbox off)')
-    .argument('[action]', 'status | rabbitmq | postgres', 'status')
+    .description(
+      'show or switch how jobs reach workers: status, rabbitmq (outbox on, backlog queued), postgres (outbox off), ' +
+        'or republish (a message for every waiting job, after the broker lost messages)',
+    )
+    .argument('[action]', 'status | rabbitmq | postgres | republish', 'status')
     .action(async (action: string, _opts, c: Command) => {
       const { config, json } = settings(c);
       await runDispatch(config, action, json);

@@ -59,14 +59,30 @@ describe.runIf(pgAvailable)('jobfleet operations on PostgreSQL', () => {
 
   it('shows and switches dispatch: rabbitmq queues the backlog in the outbox, postgres empties it', async () => {
     expect(await okJson(['dispatch'])).toEqual({ dispatch: 'postgres', outbox: { enabled: false, due: 0, later: 0 } });
+    // Nothing to republish while workers claim from PostgreSQL: refused, nothing written.
+    const off = await runCli(['dispatch', 'republish'], env);
+    expect(off.code).toBe(1);
+    expect(off.stderr).toMatch(/RabbitMQ dispatch is off for this database/);
+    expect(isOneLineError(off.stderr)).toBe(true);
     await ok(['enqueue', 'noop', 'null']);
     expect(await ok(['dispatch', 'rabbitmq'])).toMatch(/RabbitMQ dispatch is on: 1 waiting job\(s\) queued/);
+    expect(await ok(['dispatch', 'status'])).toMatch(/dispatch: rabbitmq \(outbox: 1 due, 0 later\)/);
+    // Its message still waits in the outbox: nothing to add. Once it is gone (published, then lost), one.
+    expect(await okJson(['dispatch', 'republish'])).toMatchObject({ republished: 0, outbox: { due: 1 } });
+    fleet ??= await Jobfleet.open({ databaseUrl: db.url, migrate: false });
+    await fleet.db.query(`DELETE FROM jobfleet.dispatch_outbox`);
+    expect(await ok(['dispatch', 'republish'])).toMatch(/^1 waiting job\(s\) queued for publishing again/);
     expect(await ok(['dispatch', 'status'])).toMatch(/dispatch: rabbitmq \(outbox: 1 due, 0 later\)/);
     expect(await ok(['dispatch', 'postgres'])).toMatch(/PostgreSQL dispatch is on/);
     expect(await okJson(['dispatch'])).toEqual({ dispatch: 'postgres', outbox: { enabled: false, due: 0, later: 0 } });
     const bad = await runCli(['dispatch', 'kafka'], env);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/unknown dispatch action "kafka": use status, rabbitmq or postgres/);
+    expect(bad.stderr).toMatch(/unknown dispatch action "kafka": use status, rabbitmq, postgres or republish/);
+    // A hostile action is clipped and kept to one line.
+    const hostile = await runCli(['dispatch', `x\u001b[31m${'y'.repeat(5000)}`], env);
+    expect(hostile.code).toBe(2);
+    expect(isOneLineError(hostile.stderr)).toBe(true);
+    expect(hostile.stderr.length).toBeLessThan(400);
   }, 120_000);
 
   it('creates, lists, disables and enables users', async () => {

@@ -72,7 +72,8 @@ export function encodeItems(origin: string, items: readonly RelayItem[], maxByte
   const groups = new GroupEncoder(origin, maxBytes);
   for (const it of items) {
     if (isRun(it)) {
-      for (const r of it.rows) groups.add('state', r.id, r.type, r.queue, r.owner_id, (it.status ?? r.status) as string, it.at, r.attempts);
+      for (const r of it.rows)
+        groups.add('state', r.id, r.type, r.queue, r.owner_id, (it.status ?? r.status) as string, it.at, r.attempts);
     } else {
       for (const e of it) groups.add(e.kind, e.jobId, e.type, e.queue, e.ownerId, e.status, e.at, e.attempt);
     }

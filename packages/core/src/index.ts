@@ -48,4 +48,4 @@ export { RabbitSource } from './dispatch/rabbitmq-source.ts';
 export { OutboxRelay } from './dispatch/outbox-relay.ts';
 export { BrokerConnection } from './dispatch/broker-connection.ts';
 export { RabbitTopology, brokerPriority, type BrokerStats } from './dispatch/rabbitmq-topology.ts';
-export { enableOutbox, disableOutbox, outboxStatus, type OutboxStatus } from './dispatch/outbox.ts';
+export { enableOutbox, disableOutbox, outboxStatus, republishWaitingJobs, type OutboxStatus } from './dispatch/outbox.ts';

@@ -67,9 +67,12 @@ describe.runIf(pgAvailable)('events across processes through NOTIFY', () => {
       gates.get(stolen!.id)!(false);
       gates.get(cancelled!.id)!(true);
       gates.get(retried!.id)!(true);
-      await waitFor(() => heard.filter((e) => e.kind === 'state' && e.status !== 'RUNNING' && e.status !== 'QUEUED').length >= 3, {
-        what: 'three outcome events at the API process',
-      });
+      await waitFor(
+        () => heard.filter((e) => e.kind === 'state' && e.status !== 'RUNNING' && e.status !== 'QUEUED').length >= 3,
+        {
+          what: 'three outcome events at the API process',
+        },
+      );
       await new Promise((r) => setTimeout(r, 300));
       const outcomes = (id: string) =>
         heard.filter((e) => e.jobId === id && e.kind === 'state' && e.status !== 'QUEUED').map((e) => `${e.status} ${e.attempt}`);
@@ -77,7 +80,11 @@ describe.runIf(pgAvailable)('events across processes through NOTIFY', () => {
       expect(outcomes(stolen!.id)).toEqual(['RUNNING 1']);
       expect(outcomes(cancelled!.id)).toEqual(['RUNNING 1', 'CANCELLED 1']);
       expect(outcomes(retried!.id)).toEqual(['RUNNING 1', 'FAILED 1']);
-      expect(heard.find((e) => e.jobId === done!.id && e.status === 'COMPLETED')).toMatchObject({ type: 'gated', queue: 'default', ownerId: null });
+      expect(heard.find((e) => e.jobId === done!.id && e.status === 'COMPLETED')).toMatchObject({
+        type: 'gated',
+        queue: 'default',
+        ownerId: null,
+      });
       // The stolen job's row was left as the thief left it.
       expect((await fleet.client.get(stolen!.id))?.status).toBe('RUNNING');
     } finally {

@@ -20,6 +20,14 @@ async function triggersEnabled(q: Queryable, schema: string): Promise<boolean> {
   return rows[0]?.enabled ?? false;
 }
 
+/** Queues a message for every waiting job, or only for those that have none in the outbox. */
+const backfillSql = (s: string, missingOnly: boolean): string => `
+INSERT INTO ${s}.dispatch_outbox (job_id, queue, priority, kind, available_at)
+SELECT j.id, j.queue, j.priority, 'ready', j.run_at FROM ${s}.jobs j
+WHERE j.status IN ('QUEUED','SCHEDULED','FAILED')${
+  missingOnly ? ` AND NOT EXISTS (SELECT 1 FROM ${s}.dispatch_outbox o WHERE o.job_id = j.id AND o.kind = 'ready')` : ''
+}`;
+
 /**
  * Turns the outbox on and queues a message for every job already waiting, atomically: ALTER TABLE takes
  * a lock that waits for in-flight writes to the jobs table and holds off new ones until commit, so each
@@ -33,10 +41,27 @@ export async function enableOutbox(db: Database, schema: string): Promise<number
     await tx.query(`SET LOCAL lock_timeout = '10s'`);
     for (const t of TRIGGERS) await tx.query(`ALTER TABLE ${s}.jobs ENABLE TRIGGER ${t}`);
     await tx.query(`DELETE FROM ${s}.dispatch_outbox WHERE kind = 'ready'`);
-    const r = await tx.query(
-      `INSERT INTO ${s}.dispatch_outbox (job_id, queue, priority, kind, available_at)
-       SELECT id, queue, priority, 'ready', run_at FROM ${s}.jobs WHERE status IN ('QUEUED','SCHEDULED','FAILED')`,
-    );
+    const r = await tx.query(backfillSql(s, false));
+    return r.rowCount;
+  });
+}
+
+/**
+ * Queues a message for every waiting job that has none in the outbox, with broker dispatch on. This is for
+ * jobs whose messages the broker lost after confirming them (a queue deleted by hand, a classic queue on a
+ * node whose disk was lost): nothing else would ever tell a worker of them. A job whose message survived
+ * gets a second one, which the consumer drops (its claim by id finds the job taken). Delayed jobs and
+ * retries whose message still waits in the outbox are left alone. Returns how many messages were queued.
+ */
+export async function republishWaitingJobs(db: Database, schema: string): Promise<number> {
+  const s = assertSchemaName(schema);
+  return db.transaction(async (tx) => {
+    if (!(await triggersEnabled(tx, s))) {
+      throw new Error(
+        'RabbitMQ dispatch is off for this database: there is nothing to republish (workers claim from PostgreSQL).',
+      );
+    }
+    const r = await tx.query(backfillSql(s, true));
     return r.rowCount;
   });
 }

@@ -57,7 +57,13 @@ export class OutcomeWriter {
   }
 
   /** Queues the outcome of one attempt of `job` (`json` from encodeOutcome, which wrote `status` into it). */
-  record(job: Pick<Job, 'id' | 'type' | 'queue' | 'ownerId' | 'attempts'>, token: string, json: string, status: Outcome['status'], release = false): void {
+  record(
+    job: Pick<Job, 'id' | 'type' | 'queue' | 'ownerId' | 'attempts'>,
+    token: string,
+    json: string,
+    status: Outcome['status'],
+    release = false,
+  ): void {
     this.queue.push({
       id: job.id,
       type: job.type,

@@ -294,8 +294,7 @@ export class Worker implements LocalRunner {
       .map((r) => claimedJobFromRow(r, this.id, now))
       .sort((a, b) => b.priority - a.priority || a.runAt.getTime() - b.runAt.getTime() || (a.id < b.id ? -1 : 1));
     if (this.stopping) {
-      for (const job of jobs)
-        this.record(job, token, { id: job.id, token, status: 'QUEUED', release: true });
+      for (const job of jobs) this.record(job, token, { id: job.id, token, status: 'QUEUED', release: true });
       return;
     }
     for (const job of jobs) this.buffer.push({ job, token });

@@ -15,6 +15,7 @@ import {
   enableOutbox,
   disableOutbox,
   outboxStatus,
+  republishWaitingJobs,
   Jobfleet,
 } from '../../src/index.ts';
 import { splitStatements } from '../../src/db/migrate.ts';
@@ -222,6 +223,41 @@ describe.runIf(pgAvailable && amqpAvailable)('RabbitMQ dispatch: messages the co
     expect(msg && JSON.parse(msg.content.toString())).toEqual({ id: job.id, queue: 'default' });
     expect(msg && msg.properties.type).toBe('dead');
     await worker.stop();
+  });
+
+  it('republishes the waiting jobs whose messages the broker lost, and leaves delayed ones to the outbox', async () => {
+    await expect(republishWaitingJobs(fleet.db, fleet.schema)).rejects.toThrow(/RabbitMQ dispatch is off for this database/);
+    await enableOutbox(fleet.db, fleet.schema);
+    const relay = fleet.createOutboxRelay({ pollMs: 50 });
+    await relay.start();
+    const jobs = await fleet.client.enqueueMany(Array.from({ length: 30 }, (_, n) => ({ type: 'counted', payload: { n } })));
+    const delayed = await fleet.client.enqueue('counted', { n: 99 }, { delay: 60_000 });
+    await waitFor(async () => (await depth()).messages === 30, { what: 'all 30 messages in the broker' });
+    // The broker loses them (as a queue deleted by hand would): the jobs wait in PostgreSQL with no message.
+    await ch.purgeQueue(fleet.brokerTopology!.queueName('default'));
+    const worker = fleet.createWorker({ concurrency: 8 });
+    await worker.start();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(runs.size).toBe(0);
+    // Only the 30 get a message: the delayed job's still waits in the outbox for its time.
+    expect(await republishWaitingJobs(fleet.db, fleet.schema)).toBe(30);
+    expect(await outboxStatus(fleet.db, fleet.schema)).toMatchObject({ later: 1 });
+    await waitFor(async () => jobs.every((j) => runs.get(j.id) === 1), { what: 'the 30 jobs to run' });
+    expect(await republishWaitingJobs(fleet.db, fleet.schema)).toBe(0);
+    await worker.stop();
+    // A message that survived meets its second copy: the job still runs once.
+    const more = await fleet.client.enqueueMany(Array.from({ length: 5 }, (_, n) => ({ type: 'counted', payload: { n } })));
+    await waitFor(async () => (await depth()).messages === 5, { what: 'the 5 later messages in the broker' });
+    expect(await republishWaitingJobs(fleet.db, fleet.schema)).toBe(5);
+    await waitFor(async () => (await depth()).messages === 10, { what: 'two messages for each' });
+    const second = fleet.createWorker({ concurrency: 8 });
+    await second.start();
+    await waitFor(async () => more.every((j) => runs.get(j.id) === 1), { what: 'the 5 later jobs to run' });
+    await waitFor(async () => (await depth()).messages === 0 && second.stats().held === 0, { what: 'every message settled' });
+    expect(second.stats().delivered).toBe(10);
+    for (const j of [...jobs, ...more]) expect(runs.get(j.id)).toBe(1);
+    expect(runs.has(delayed.id)).toBe(false);
+    await second.stop();
   });
 
   it('switched on over a backlog, publishes every waiting job once; switched off, clears the outbox', async () => {
