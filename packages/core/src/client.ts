@@ -4,6 +4,7 @@ import { queryPrepared, type Database, type Queryable } from './db/database.ts';
 import { assertSchemaName, channels, DEFAULT_SCHEMA } from './db/identifiers.ts';
 import { parseEnqueueOptions, queueNameSchema, type EnqueueOptions } from './enqueue-options.ts';
 import {
+  JobsLostError,
   InvalidOptionError,
   InvalidStateError,
   JobNotFoundError,
@@ -25,7 +26,13 @@ import {
 import { JobTypeCatalog, type JobTypeInfo, type ResolvedJobType } from './job-types/catalog.ts';
 import type { JobTypeRegistry } from './job-types/registry.ts';
 import type { LocalRunner, StartReservation } from './worker/handoff.ts';
-import { enqueueAndStartJobsSql, enqueueJobsSql, findByIdempotencySql } from './sql/enqueue-jobs.ts';
+import {
+  confirmFlushSql,
+  enqueueAndStartJobsSql,
+  enqueueJobsSql,
+  findByIdempotencySql,
+  flushWalSql,
+} from './sql/enqueue-jobs.ts';
 import * as q from './sql/job-queries.ts';
 
 export interface EnqueueSpec {
@@ -122,6 +129,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BULK_EVENT_LIMIT = 1000;
 const NO_OPTIONS = parseEnqueueOptions({});
 const MAX_STATEMENT_ROWS = 5000;
+/** Pauses before each confirmation of a batch whose flush failed (confirmDurable). */
+const CONFIRM_RETRY_MS = [50, 250, 1000];
 
 /** The enqueue side and job administration: everything but running jobs. */
 export class JobfleetClient {
@@ -133,8 +142,13 @@ export class JobfleetClient {
   private readonly channels: ReturnType<typeof channels>;
   private readonly enqueueSql: string;
   private readonly enqueueAndStartSql: string;
+  private readonly confirmSql: string;
   /** In-process workers that take jobs this client enqueues directly, when they have a free slot. */
   private readonly runners: LocalRunner[] = [];
+  /** The slot each row of a direct start holds, for the insert to start it (rows stay out of the JSON). */
+  private readonly reservations = new WeakMap<InsertRow, StartReservation>();
+  /** Rows whose submission event went out before their enqueue answered (startAndFlush). */
+  private readonly announced = new WeakSet<InsertRow>();
 
   constructor(opts: JobfleetClientOptions) {
     this.db = opts.db;
@@ -144,6 +158,7 @@ export class JobfleetClient {
     this.channels = channels(this.schema);
     this.enqueueSql = enqueueJobsSql(this.schema);
     this.enqueueAndStartSql = enqueueAndStartJobsSql(this.schema);
+    this.confirmSql = confirmFlushSql(this.schema);
     this.committer =
       opts.groupCommit === false ? null : new GroupCommitter((rows) => this.insertRows(this.db, rows), MAX_STATEMENT_ROWS);
   }
@@ -191,16 +206,12 @@ export class JobfleetClient {
       throw err;
     }
     if (this.events && jobs.length <= BULK_EVENT_LIMIT) {
-      const fresh = jobs.filter((j) => !j.deduplicated);
-      // A job that starts at once still raises QUEUED first: the event marks the submission (metrics
-      // count enqueues by it); its RUNNING follows from the worker.
-      if (!ctx.tx) this.events.publish(stateEvents(fresh.map(toSubmittedOutcome)));
+      // A batch that started jobs announced its jobs before they started (startAndFlush).
+      const fresh = jobs.filter((j, i) => !j.deduplicated && !this.announced.has(rows[i] as InsertRow));
+      if (!ctx.tx) this.events.publish(stateEvents(fresh.map(toOutcome)));
     }
-    if (reservation) {
-      const ins = inserted[0];
-      if (ins?.status === 'RUNNING') reservation.start(startedRow(rows[0] as InsertRow, ins));
-      else reservation.cancel();
-    }
+    // The insert started the job if it could; otherwise the slot is free again.
+    reservation?.cancel();
     return jobs;
   }
 
@@ -213,6 +224,7 @@ export class JobfleetClient {
       row.lease_token = reservation.token;
       row.worker_id = reservation.workerId;
       row.lease_ms = reservation.leaseMs;
+      this.reservations.set(row, reservation);
       return reservation;
     }
     return null;
@@ -288,7 +300,75 @@ export class JobfleetClient {
     );
     if (out.some((r) => r.status === 'QUEUED')) this.events?.requestWake();
     const byId = new Map(out.map((r) => [r.id, r]));
-    return rows.map((r) => byId.get(r.id) ?? null);
+    const inserted = rows.map((r) => byId.get(r.id) ?? null);
+    if (start) await this.startAndFlush(db, rows, inserted);
+    return inserted;
+  }
+
+  /**
+   * After an insert that committed without waiting for its WAL flush (enqueueAndStartJobsSql): announces
+   * the batch's new jobs, starts those it inserted RUNNING, frees the other slots, and waits for the
+   * flush before the batch is answered. A crash in between may forget a job that has started; its
+   * enqueue then fails, as any enqueue whose answer is lost (docs/reliability.md). The worker holds its
+   * outcome writes until the flush is done: an instant job's outcome would otherwise want the disk at
+   * the same moment, and the enqueue's answer would wait for both.
+   */
+  private async startAndFlush(db: Queryable, rows: InsertRow[], inserted: (Inserted | null)[]): Promise<void> {
+    if (inserted.every((i) => i === null)) {
+      // Only duplicates: nothing of this batch to flush (materialize flushes before telling of the jobs found).
+      for (const r of rows) this.reservations.get(r)?.cancel();
+      return;
+    }
+    // The flush also counts the jobs: should the pool have reconnected to another server in between (a
+    // failover), a flush there would succeed without them.
+    const ids = inserted.filter((i): i is Inserted => i !== null).map((i) => i.id);
+    const flushed = this.flushAndCount(db, ids);
+    // Awaited below; marked handled now in case something throws before that.
+    flushed.catch(() => {});
+    // QUEUED first (metrics count enqueues by it): the jobs are visible, and woken workers may claim
+    // the ones not started here before the flush is done.
+    const fresh: OutcomeRow[] = [];
+    rows.forEach((r, i) => {
+      const ins = inserted[i];
+      if (!ins) return;
+      fresh.push(submittedOutcome(r, ins));
+      this.announced.add(r);
+    });
+    if (fresh.length) this.events?.publish(stateEvents(fresh));
+    rows.forEach((r, i) => {
+      const reservation = this.reservations.get(r);
+      const ins = inserted[i];
+      if (reservation && ins?.status === 'RUNNING') reservation.start(startedRow(r, ins), flushed);
+      else reservation?.cancel();
+    });
+    let found: number;
+    try {
+      found = await flushed;
+    } catch (err) {
+      found = await this.confirmDurable(db, ids, err);
+    }
+    if (found !== ids.length) throw new JobsLostError(ids.length - found, ids.length);
+  }
+
+  private async flushAndCount(db: Queryable, ids: string[]): Promise<number> {
+    const { rows } = await db.query<{ found: number }>(this.confirmSql, [ids]);
+    return rows[0]?.found ?? 0;
+  }
+
+  /**
+   * The flush failed (its connection was lost, say): tries again, on another connection, a few times.
+   * Returns how many of the jobs the flush found; the first error if it never got through.
+   */
+  private async confirmDurable(db: Queryable, ids: string[], cause: unknown): Promise<number> {
+    for (const delayMs of CONFIRM_RETRY_MS) {
+      await new Promise((r) => setTimeout(r, delayMs));
+      try {
+        return await this.flushAndCount(db, ids);
+      } catch {
+        // Still away: try again.
+      }
+    }
+    throw cause;
   }
 
   /** Builds jobs from what was inserted; reads the existing job for each idempotency hit. */
@@ -302,6 +382,9 @@ export class JobfleetClient {
         [JSON.stringify(keys)],
       );
       for (const f of found) existing.set(`${f.owner_id}\u0000${f.idempotency_key}`, jobFromRow(f));
+      // The job found may be a direct start whose commit is not yet on disk (startAndFlush); the caller is
+      // about to be told it exists. (Inside a caller's transaction the message makes its commit flush.)
+      await db.query(flushWalSql);
     }
     return rows.map((r, i) => {
       const ins = inserted[i];
@@ -493,17 +576,10 @@ function toOutcome(j: Job): OutcomeRow {
   return { id: j.id, type: j.type, queue: j.queue, status: j.status, owner_id: j.ownerId, attempts: j.attempts };
 }
 
-/** The state event of a submission: a job that started at once was QUEUED first, for the length of its insert. */
-function toSubmittedOutcome(j: Job): OutcomeRow {
-  const started = j.status === 'RUNNING';
-  return {
-    id: j.id,
-    type: j.type,
-    queue: j.queue,
-    status: started ? 'QUEUED' : j.status,
-    owner_id: j.ownerId,
-    attempts: started ? 0 : j.attempts,
-  };
+/** The state event of a job's submission; one that started at once was QUEUED for the length of its insert. */
+function submittedOutcome(r: InsertRow, ins: Inserted): OutcomeRow {
+  const status = ins.status === 'RUNNING' ? 'QUEUED' : ins.status;
+  return { id: r.id, type: r.type, queue: r.queue, status, owner_id: r.owner_id, attempts: 0 };
 }
 
 /** The row a claim would have returned for a job inserted RUNNING under an in-process worker's lease. */

@@ -70,3 +70,17 @@ export class WorkerShutdownError extends JobfleetError {
     super('WORKER_SHUTDOWN', 'The worker is shutting down.');
   }
 }
+
+/**
+ * The database no longer has jobs it had committed without waiting for the disk (a direct start; the server
+ * restarted, or another server answers). Nothing of them is kept; they may have started. Submit them again.
+ */
+export class JobsLostError extends JobfleetError {
+  constructor(lost: number, of: number) {
+    super(
+      'ENQUEUE_LOST',
+      `The database lost ${lost} of ${of} job(s) of this enqueue before they were on disk (it restarted); submit again.`,
+      { lost, of },
+    );
+  }
+}

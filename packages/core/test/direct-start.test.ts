@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineJob, type Job, type Jobfleet, type JobEvent, type Worker } from '../src/index.ts';
+import { defineJob, JobsLostError, type Job, type Jobfleet, type JobEvent, type Worker } from '../src/index.ts';
 import { waitFor } from '../testing/index.ts';
+import { confirmFlushSql, flushWalSql } from '../src/sql/enqueue-jobs.ts';
 import { adapters, type Adapter } from './helpers/adapters.ts';
 
 // Holds each attempt open until the test releases it, and shows the test the job its handler was given.
@@ -10,7 +11,8 @@ const held = new Map<string, { job: Job; release: () => void }>();
 const hold = defineJob({
   name: 'hold',
   schema: z.object({ n: z.number() }).passthrough(),
-  handler: (_p, ctx) => new Promise<string>((resolve) => void held.set(ctx.jobId, { job: ctx.job, release: () => resolve('done') })),
+  handler: (_p, ctx) =>
+    new Promise<string>((resolve) => void held.set(ctx.jobId, { job: ctx.job, release: () => resolve('done') })),
 });
 const other = defineJob({ name: 'other', queue: 'elsewhere', handler: () => 'other' });
 
@@ -62,7 +64,11 @@ describe.each(adapters())('direct start on $name', ({ name, make }) => {
 
   it('a lone job with a free slot is inserted RUNNING and run as stored, with QUEUED, RUNNING, COMPLETED events in order', async () => {
     const before = worker.stats().startedDirectly as number;
-    const job = await fleet.client.enqueue('hold', { n: 1, nested: { list: [1, 'two', null] } }, { priority: 2, metadata: { m: 1 } });
+    const job = await fleet.client.enqueue(
+      'hold',
+      { n: 1, nested: { list: [1, 'two', null] } },
+      { priority: 2, metadata: { m: 1 } },
+    );
     if (broker) {
       // A RabbitMQ-fed worker takes jobs from the broker only.
       expect(job.status).toBe('QUEUED');
@@ -206,6 +212,175 @@ describe.each(adapters())('direct start on $name', ({ name, make }) => {
     await release(job.id);
     await finished(job.id, second);
     await next.stop();
+  });
+
+  /**
+   * Stands between a fleet and its database for the flush statements (sql/enqueue-jobs.ts: flushWalSql,
+   * and confirmFlushSql, which also counts the jobs): holds the first until the test opens the gate, or
+   * fails it. `beforeRetry` runs before each flush after the first.
+   */
+  function interceptFlush(f: Jobfleet, mode: 'hold' | 'fail', beforeRetry?: () => Promise<void>) {
+    const db = f.db as { query: Jobfleet['db']['query'] };
+    const original = db.query;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const seen = { flushes: 0 };
+    db.query = (async (sql: string, params?: unknown[]) => {
+      if (sql.includes("'jobfleet.flush'")) {
+        seen.flushes++;
+        if (seen.flushes > 1) await beforeRetry?.();
+        else if (mode === 'fail') throw new Error('connection lost during the flush');
+        else await gate;
+      }
+      return original.call(f.db, sql, params);
+    }) as Jobfleet['db']['query'];
+    const restore = () => {
+      db.query = original;
+      open();
+    };
+    return { seen, open, restore };
+  }
+  // `held` outlives each adapter's run: only a job of this fleet counts.
+  const heldWith = (n: number, since: Date) =>
+    waitFor(() => [...held.values()].find((h) => (h.job.payload as { n: number }).n === n && h.job.createdAt >= since), {
+      what: `job n=${n} to start`,
+    });
+
+  it('starts the job as soon as its insert commits, and answers the enqueue only once the commit is on disk', async () => {
+    if (broker) return;
+    const flush = interceptFlush(fleet, 'hold');
+    try {
+      let answered = false;
+      const since = new Date(Date.now() - 1);
+      const pending = fleet.client.enqueue('hold', { n: 15 }).finally(() => (answered = true));
+      // The handler runs while the enqueue still waits for the WAL flush.
+      const h = await heldWith(15, since);
+      // It may finish meanwhile, but its outcome is written only after the flush (the worker holds it).
+      h.release();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(answered).toBe(false);
+      expect(flush.seen.flushes).toBe(1);
+      expect(await fleet.client.get(h.job.id)).toMatchObject({ status: 'RUNNING' });
+      flush.open();
+      const job = await pending;
+      expect(job).toMatchObject({ id: h.job.id, status: 'RUNNING', attempts: 1 });
+      await finished(job.id);
+      await waitFor(() => events.some((e) => e.jobId === job.id && e.status === 'COMPLETED'));
+      const states = events.filter((e) => e.jobId === job.id && e.kind === 'state').map((e) => e.status);
+      expect(states).toEqual(['QUEUED', 'RUNNING', 'COMPLETED']);
+    } finally {
+      flush.restore();
+    }
+    // Jobs enqueued in bulk never start directly, so they never wait for a second statement.
+    const bulk = interceptFlush(fleet, 'fail');
+    try {
+      const jobs = await fleet.client.enqueueMany([{ type: 'other' }, { type: 'other' }]);
+      expect(jobs.map((j) => j.status)).toEqual(['QUEUED', 'QUEUED']);
+      expect(bulk.seen.flushes).toBe(0);
+      for (const j of jobs) await fleet.client.cancel(j.id);
+    } finally {
+      bulk.restore();
+    }
+    await idle(worker);
+  });
+
+  it('the flush takes a transaction id and writes WAL, so its commit waits for the disk (and for every commit before it)', async () => {
+    if (broker) return;
+    // PostgreSQL skips the flush at commit for a transaction without an id or without WAL of its own
+    // (a bare txid_current() takes an id but writes nothing, and commits without waiting).
+    const flushes: [string, unknown[]][] = [
+      [flushWalSql, []],
+      [confirmFlushSql(fleet.schema), [[randomUUID()]]],
+    ];
+    for (const [sql, params] of flushes) {
+      const probe = await fleet.db.transaction(async (tx) => {
+        const before = await tx.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+        await tx.query(sql, params);
+        const { rows } = await tx.query<{ xid: string | null; moved: boolean }>(
+          'SELECT txid_current_if_assigned()::text AS xid, pg_current_wal_insert_lsn() > $1::pg_lsn AS moved',
+          [before.rows[0]?.lsn],
+        );
+        return rows[0];
+      });
+      expect(probe?.xid).not.toBeNull();
+      expect(probe?.moved).toBe(true);
+    }
+  });
+
+  it('a flush that fails is confirmed on another connection: the jobs are there, so the enqueue answers', async () => {
+    if (broker) return;
+    const flush = interceptFlush(fleet, 'fail');
+    const since = new Date(Date.now() - 1);
+    let job: Job;
+    try {
+      job = await fleet.client.enqueue('hold', { n: 16 });
+    } finally {
+      flush.restore();
+    }
+    expect(flush.seen.flushes).toBe(2);
+    expect(job).toMatchObject({ status: 'RUNNING' });
+    expect(worker.stats().reserved).toBe(0);
+    const h = await heldWith(16, since);
+    expect(h.job.id).toBe(job.id);
+    h.release();
+    expect(await finished(job.id)).toMatchObject({ result: 'done', attempts: 1 });
+    await idle(worker);
+  });
+
+  it('a job the server lost before its flush (a crash, a failover) fails its enqueue; the attempt that started changes nothing', async () => {
+    if (broker) return;
+    const since = new Date(Date.now() - 1);
+    // The crash, as the retried flush sees it: the committed row is gone.
+    const flush = interceptFlush(fleet, 'fail', async () => {
+      await fleet.db.query(`DELETE FROM ${fleet.schema}.jobs WHERE payload->>'n' = '18'`);
+    });
+    let failed: unknown;
+    try {
+      await fleet.client.enqueue('hold', { n: 18 }).catch((err: unknown) => (failed = err));
+    } finally {
+      flush.restore();
+    }
+    expect(failed).toBeInstanceOf(JobsLostError);
+    expect(failed).toMatchObject({ code: 'ENQUEUE_LOST', details: { lost: 1, of: 1 } });
+    expect(flush.seen.flushes).toBe(2);
+    // The handler had started; its outcome finds no row (as after a lost lease) and writes nothing.
+    const h = await heldWith(18, since);
+    h.release();
+    await idle(worker);
+    expect(await fleet.client.get(h.job.id)).toBeNull();
+
+    // A first flush that answers but finds the job gone (another server took over in between) fails alike.
+    const gone = interceptFlush(fleet, 'hold', undefined);
+    const pending = fleet.client.enqueue('hold', { n: 19 }).catch((err: unknown) => err);
+    const h2 = await heldWith(19, since);
+    await fleet.db.query(`DELETE FROM ${fleet.schema}.jobs WHERE id = $1`, [h2.job.id]);
+    gone.restore();
+    expect(await pending).toMatchObject({ code: 'ENQUEUE_LOST' });
+    h2.release();
+    await idle(worker);
+  });
+
+  it('a submission whose key is taken is answered only after a flush: the job it finds may not be on disk yet', async () => {
+    if (broker) return;
+    const since = new Date(Date.now() - 1);
+    const first = await fleet.client.enqueue('hold', { n: 17 }, { idempotencyKey: 'flush-dup' });
+    expect(first.status).toBe('RUNNING');
+    const flush = interceptFlush(fleet, 'fail');
+    try {
+      await expect(fleet.client.enqueue('hold', { n: 17 }, { idempotencyKey: 'flush-dup' })).rejects.toThrow(
+        'connection lost during the flush',
+      );
+      expect(flush.seen.flushes).toBe(1);
+    } finally {
+      flush.restore();
+    }
+    expect(await fleet.client.enqueue('hold', { n: 17 }, { idempotencyKey: 'flush-dup' })).toMatchObject({
+      id: first.id,
+      deduplicated: true,
+    });
+    (await heldWith(17, since)).release();
+    await finished(first.id);
+    await idle(worker);
   });
 
   it('handoff: false keeps every job on the claim path', async () => {

@@ -95,4 +95,40 @@ describe('OutcomeWriter batching', () => {
     await writer.drain();
     expect(writer.size).toBe(0);
   });
+  it('starts no write while held (a direct start waits for its WAL flush), whether the hold resolves or fails', async () => {
+    const { db, batches, commits } = holdingDb();
+    const writer = new OutcomeWriter(db, 'jobfleet', undefined, () => {});
+    let resolveFirst!: () => void;
+    let rejectSecond!: (e: Error) => void;
+    writer.holdUntil(new Promise<void>((r) => (resolveFirst = r)));
+    writer.holdUntil(new Promise<void>((_, j) => (rejectSecond = j)));
+    writer.record(job(0), 't', outcome(0), 'COMPLETED');
+    writer.record(job(1), 't', outcome(1), 'COMPLETED');
+    await tick();
+    expect(batches).toEqual([]);
+    expect(writer.size).toBe(2);
+    expect(writer.pending().map((p) => p.id)).toEqual(['0', '1']);
+    // Both holds must settle; a failed one releases like a resolved one.
+    resolveFirst();
+    await tick();
+    expect(batches).toEqual([]);
+    rejectSecond(new Error('flush failed'));
+    await tick();
+    expect(batches).toEqual([2]);
+    commits.shift()?.();
+    await writer.drain();
+    expect(writer.size).toBe(0);
+  });
+  it('a hold that does not settle lets writes go after its time limit: it is only a speed-up', async () => {
+    const { db, batches, commits } = holdingDb();
+    const writer = new OutcomeWriter(db, 'jobfleet', undefined, () => {});
+    writer.holdUntil(new Promise(() => {}), 30);
+    writer.record(job(0), 't', outcome(0), 'COMPLETED');
+    await tick();
+    expect(batches).toEqual([]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(batches).toEqual([1]);
+    commits.shift()?.();
+    await writer.drain();
+  });
 });

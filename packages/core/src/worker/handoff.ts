@@ -10,8 +10,11 @@ export interface StartReservation {
   readonly token: string;
   readonly workerId: string;
   readonly leaseMs: number;
-  /** The job was inserted RUNNING under this lease: run it. */
-  start(row: ClaimedRow): void;
+  /**
+   * The job was inserted RUNNING under this lease: run it. `durable` settles when the flush that puts the
+   * insert's commit on disk ends (it committed without waiting), or fails; outcomes wait for it.
+   */
+  start(row: ClaimedRow, durable: Promise<unknown>): void;
   /** The job was not started here (it waits behind others, its queue is paused, it was a duplicate, the insert failed). */
   cancel(): void;
 }

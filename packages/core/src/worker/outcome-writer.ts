@@ -38,6 +38,8 @@ export class OutcomeWriter {
   /** The same statement without RETURNING, for flushes whose events nobody would receive. */
   private readonly quietSql: string;
   private scheduled = false;
+  /** While set, no batch starts (see holdUntil). */
+  private gate: Promise<void> | null = null;
 
   constructor(
     private readonly db: Database,
@@ -86,6 +88,24 @@ export class OutcomeWriter {
     }
   }
 
+  /**
+   * Starts no write until `settled` settles (either way), or `maxMs` passed. A directly started job's
+   * enqueue waits for its WAL flush after the job started (client.ts, startAndFlush); an outcome written
+   * meanwhile would want a disk flush of its own at the same moment, and the enqueue's answer would
+   * wait for both. The hold is only a speed-up: a flush that hangs must not stop the writer.
+   */
+  holdUntil(settled: Promise<unknown>, maxMs = 1000): void {
+    let timer: NodeJS.Timeout | undefined;
+    const capped = Promise.race([settled, new Promise<void>((r) => (timer = setTimeout(r, maxMs)))]);
+    const gate: Promise<void> = Promise.allSettled([this.gate, capped]).then(() => {
+      clearTimeout(timer);
+      if (this.gate !== gate) return;
+      this.gate = null;
+      this.pump();
+    });
+    this.gate = gate;
+  }
+
   /** Jobs whose outcome is not yet written: their leases must still be renewed. */
   pending(): { id: string; token: string }[] {
     if (this.writing.size === 0) return this.queue;
@@ -106,6 +126,7 @@ export class OutcomeWriter {
 
   private pump(): void {
     while (
+      !this.gate &&
       this.writing.size < this.maxInFlight &&
       this.queue.length > 0 &&
       (this.writing.size === 0 || this.queue.length >= this.overlapMin)

@@ -254,9 +254,10 @@ export class Worker implements LocalRunner {
       token,
       workerId: this.id,
       leaseMs: this.leaseMs,
-      start: (row) => {
+      start: (row, durable) => {
         if (!settle()) return;
         this.startedDirectly++;
+        this.writer.holdUntil(durable);
         this.accept([row], token);
       },
       cancel: () => {
