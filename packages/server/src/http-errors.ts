@@ -18,6 +18,8 @@ const CORE_STATUS: Record<string, number> = {
   SCHEDULE_NOT_FOUND: 404,
   SCHEDULE_NAME_TAKEN: 409,
   SCHEDULE_READ_ONLY: 409,
+  // The database restarted between a direct start's commit and its flush: submitting again is right.
+  ENQUEUE_LOST: 503,
 };
 
 /** Errors that mean the database cannot be reached right now (network, shutdown, too many connections). */

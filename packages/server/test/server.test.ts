@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { Jobfleet } from '@jobfleet/core';
+import { Jobfleet, JobsLostError } from '@jobfleet/core';
 import { createTestDatabase, pgAvailable, waitFor } from '@jobfleet/core/testing';
 import { exampleJobTypes } from '@jobfleet/examples';
 import { call, newMember, startHarness, TEST_SECRET, type Harness } from './helpers.ts';
@@ -369,6 +369,9 @@ describe('units', () => {
     expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code: '57P01' }))).toBe(true);
     expect(isDatabaseUnavailable(new AggregateError([Object.assign(new Error('c'), { code: 'ECONNREFUSED' })]))).toBe(true);
     expect(isDatabaseUnavailable(Object.assign(new Error('dup'), { code: '23505' }))).toBe(false);
+    // A direct start the database lost before its flush (a restart): worth submitting again.
+    const lost = toErrorResponse(new JobsLostError(1, 1));
+    expect(lost).toMatchObject({ status: 503, body: { error: { code: 'ENQUEUE_LOST', details: { lost: 1, of: 1 } } } });
     const internal = toErrorResponse(new Error('secret internals at /srv/app.ts:12'));
     expect(internal.status).toBe(500);
     expect(JSON.stringify(internal.body)).not.toMatch(/secret|app\.ts/);

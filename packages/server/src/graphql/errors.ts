@@ -32,6 +32,7 @@ const CORE_CODES: Record<string, { code: string; status: number }> = {
   SCHEDULE_NOT_FOUND: { code: 'NOT_FOUND', status: 404 },
   SCHEDULE_NAME_TAKEN: { code: 'SCHEDULE_NAME_TAKEN', status: 409 },
   SCHEDULE_READ_ONLY: { code: 'SCHEDULE_READ_ONLY', status: 409 },
+  ENQUEUE_LOST: { code: 'ENQUEUE_LOST', status: 503 },
 };
 
 const API_STATUS_CODES: Record<number, string> = {
