@@ -27,6 +27,18 @@ describe('load statistics', () => {
     expect(formatTable([sa!, sb!]).split('\n')).toHaveLength(4);
   });
 
+  it('a dropped interval leaves the one before it as the last, with its end where the dropped one began', () => {
+    const r = new Recorder();
+    const a = r.begin('a');
+    const tail = r.begin('recheck');
+    r.dropCurrent();
+    r.record(tail, 'submit', 9); // a late answer to a request issued in the dropped interval
+    expect(r.intervals).toEqual([a]);
+    expect(r.current()).toBe(a);
+    expect(a.endedAt).toBe(tail.startedAt);
+    expect(summarize(a).requests).toBe(0);
+  });
+
   it('p99 stability: within 2× + 20 ms passes, beyond fails', () => {
     const at = (p99: number) => ({ ...summarize(new Recorder().begin('x')), p99 });
     expect(p99Stable(at(10), at(40), 2, 20)).toBe(true);

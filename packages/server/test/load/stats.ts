@@ -77,6 +77,11 @@ export class Recorder {
     if (last) last.endedAt = performance.now();
   }
 
+  /** Forgets the current interval; answers to its requests that arrive later go into the detached object. */
+  dropCurrent(): void {
+    this.intervals.pop();
+  }
+
   current(): Interval | undefined {
     return this.intervals[this.intervals.length - 1];
   }
