@@ -23,6 +23,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { queueRoutes } from './routes/queues.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { userRoutes } from './routes/users.ts';
+import { requestLoggerFactory } from './request-logger.ts';
 
 export { loadServerConfig } from './config.ts';
 
@@ -104,6 +105,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     trustProxy: (config.trustProxy ?? false) as FastifyServerOptions['trustProxy'],
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Each request's logger is built when it first logs (request-logger.ts).
+    childLoggerFactory: requestLoggerFactory as unknown as FastifyServerOptions['childLoggerFactory'],
     // The router's own refusals (bad percent-encoding, over-long path parameter) in the API's error shape.
     frameworkErrors: (err, request, reply) => {
       reply.headers(headers);
