@@ -10,12 +10,16 @@
  * include every prefetched one, so that scan grew with the fleet (2,000+ rows for 4 workers: 3 ms per
  * outcome statement, PostgreSQL CPU per job 3× graphile-worker's). Now each row is found by its id.
  *
+ * Results, errors and logs are read as json and cast, as in enqueue-jobs.ts (RECORD): json_to_recordset
+ * fills jsonb columns slowly.
+ *
  * With `exceptions`, it returns the outcomes that did not land as sent (see EXCEPTIONS), for the events.
  */
 export const recordOutcomesSql = (s: string, exceptions = true) => `
 WITH u AS (
-  SELECT * FROM json_to_recordset($1::json) AS x(id uuid, token uuid, status text, result jsonb, error jsonb,
-                                                 run_at timestamptz, logs jsonb, release boolean)
+  SELECT x.id, x.token, x.status, x.result::jsonb AS result, x.error::jsonb AS error, x.run_at, x.logs::jsonb AS logs, x.release
+  FROM json_to_recordset($1::json) AS x(id uuid, token uuid, status text, result json, error json,
+                                        run_at timestamptz, logs json, release boolean)
 )${exceptions ? ', written AS (' : ''}
 UPDATE ${s}.jobs j
 SET status = CASE WHEN j.cancel_requested AND u.status IN ('FAILED','QUEUED') THEN 'CANCELLED' ELSE u.status END,
