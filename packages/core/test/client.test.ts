@@ -108,6 +108,42 @@ describe.each(adapters())('client on $name', ({ make }) => {
     expect((await fleet.client.get(job.id))!.payload).toEqual({ text });
   });
 
+  it('stores every kind of JSON payload, metadata and backoff as sent (the insert reads them as json, then casts)', async () => {
+    const payloads: unknown[] = [
+      null,
+      'text',
+      '',
+      0,
+      -1.5e300,
+      true,
+      false,
+      [],
+      {},
+      [1, 'two', null, { three: [3] }],
+      { nested: { deep: { list: [1, 2, 3], none: null } }, 'é\u2028"\\': 'quotes " and \\ and \n' },
+    ];
+    const many = await fleet.client.enqueueMany(
+      payloads.map((payload, i) => ({
+        type: 'anything',
+        payload,
+        options: { metadata: { i, tags: ['a', 'b'] }, backoff: { type: 'fixed' as const, delayMs: 250 + i } },
+      })),
+    );
+    const one = await fleet.client.enqueue('anything', { single: true }, { metadata: { via: 'enqueue' } });
+    for (const [i, job] of many.entries()) {
+      const read = await fleet.client.get(job.id);
+      expect(read!.payload, `payload #${i}`).toEqual(payloads[i]);
+      expect(read!.metadata).toEqual({ i, tags: ['a', 'b'] });
+      expect(read!.backoff).toMatchObject({ type: 'fixed', delayMs: 250 + i });
+    }
+    const { rows } = await fleet.db.query<{ kind: string }>(
+      `SELECT jsonb_typeof(payload) AS kind FROM jobfleet.jobs WHERE id = $1`,
+      [many[1]!.id],
+    );
+    expect(rows[0]!.kind).toBe('string'); // a JSON string, not the text of one
+    expect((await fleet.client.get(one.id))!).toMatchObject({ payload: { single: true }, metadata: { via: 'enqueue' } });
+  });
+
   it('enqueues thousands in one call', async () => {
     const jobs = await fleet.client.enqueueMany(Array.from({ length: 6000 }, (_, i) => ({ type: 'anything', payload: { i } })));
     expect(jobs).toHaveLength(6000);
