@@ -79,6 +79,8 @@ interface DrainSummary {
   enqueueMax: number;
   peakRssMiB: number;
   cpuPer1k: number;
+  /** NaN where not measured (Redis, PGlite). */
+  pgCpuPer1k: number;
   enqueueCpuPer1k: number;
 }
 
@@ -103,6 +105,7 @@ export function summarizeDrain(r: RunResults): DrainSummary[] {
         enqueueMax: Math.max(...enq),
         peakRssMiB: Math.max(...rows.map((d) => d.memory?.peakRssMiB ?? NaN)),
         cpuPer1k: median(good.map((d) => d.clientCpuMsPer1k)),
+        pgCpuPer1k: median(good.map((d) => d.pgBackendCpuMsPer1k ?? NaN)),
         enqueueCpuPer1k: median(rows.map((d) => d.enqueueCpuMsPer1k)),
       };
     })
@@ -182,18 +185,19 @@ export function renderMarkdown(r: RunResults, resultFile: string): string {
     out.push(
       '#### (1) Drain: bulk-enqueued no-op jobs, workers started, time until storage shows all done',
       '',
-      '| System | N | jobs/s (median) | range | vs fastest peer | all completed | client CPU, ms per 1k jobs | peak RSS, MiB |',
-      '|---|---:|---:|---:|---:|---|---:|---:|',
+      '| System | N | jobs/s (median) | range | vs fastest peer | all completed | client CPU, ms per 1k jobs | PostgreSQL backends CPU, ms per 1k jobs | peak RSS, MiB |',
+      '|---|---:|---:|---:|---:|---|---:|---:|---:|',
     );
     for (const d of [...served].sort((a, b) => (b.drain || 0) - (a.drain || 0))) {
       out.push(
-        `| ${bold(d.id, label(d.id))} | ${int(d.n)} | ${bold(d.id, int(d.drain))} | ${range(d.drainMin, d.drainMax, d.runs)} | ${ratio(d.drain / bestDrain)} | ${d.ok ? `yes (${d.runs}/${d.runs})` : `NO: ${d.errors.join('; ')}`} | ${int(d.cpuPer1k)} | ${int(d.peakRssMiB)} |`,
+        `| ${bold(d.id, label(d.id))} | ${int(d.n)} | ${bold(d.id, int(d.drain))} | ${range(d.drainMin, d.drainMax, d.runs)} | ${ratio(d.drain / bestDrain)} | ${d.ok ? `yes (${d.runs}/${d.runs})` : `NO: ${d.errors.join('; ')}`} | ${int(d.cpuPer1k)} | ${Number.isNaN(d.pgCpuPer1k) ? '—' : int(d.pgCpuPer1k)} | ${int(d.peakRssMiB)} |`,
       );
     }
     out.push(
       '',
       '"Client CPU" and "peak RSS" are the benchmark process that enqueued and ran the jobs (one process per session) during the drain; the database or Redis server is not included. ' +
-        'On 2 cores, client CPU competes with the database for the same cores.',
+        '"PostgreSQL backends CPU" is the CPU time of the session database\'s backend processes during the drain (from /proc; background processes such as the WAL writer and autovacuum are not included; — for Redis). ' +
+        'On 2 cores, client and server CPU compete for the same cores.',
     );
     out.push(
       '',

@@ -254,7 +254,7 @@ async function main(): Promise<void> {
           );
           results.drain.push({ rep: rep + 1, ...d, ...(memory ? { memory } : {}) });
           console.log(
-            `N=${d.n} enqueue ${Math.round(d.enqueue.jobsPerSec)}/s, drain ${Math.round(d.jobsPerSec)}/s (${(d.drainMs / 1000).toFixed(1)} s, client CPU ${d.clientCpuMsPer1k.toFixed(0)} ms/1k)` +
+            `N=${d.n} enqueue ${Math.round(d.enqueue.jobsPerSec)}/s, drain ${Math.round(d.jobsPerSec)}/s (${(d.drainMs / 1000).toFixed(1)} s, client CPU ${d.clientCpuMsPer1k.toFixed(0)} ms/1k${d.pgBackendCpuMsPer1k === undefined ? '' : `, PostgreSQL backends ${d.pgBackendCpuMsPer1k.toFixed(0)} ms/1k`})` +
               `${memory ? `, peak RSS ${memory.peakRssMiB} MiB` : ''}${d.ok ? '' : '  FAILED: ' + d.error}`,
           );
         } catch (err) {

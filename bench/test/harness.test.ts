@@ -55,6 +55,50 @@ describe('bench harness', () => {
     expect(renderMarkdown(results, 'x.json')).toContain('Embedded');
   });
 
+  it("shows the PostgreSQL backends' CPU per 1,000 jobs beside the client's, and a dash where none was measured", () => {
+    const drain = (system: string, jobsPerSec: number, pg?: number) => ({
+      rep: 1,
+      system,
+      n: 1000,
+      concurrency: 24,
+      enqueue: { n: 1000, ms: 20, jobsPerSec: 50_000 },
+      drainMs: 1000,
+      jobsPerSec,
+      handlersDoneMs: 990,
+      clientCpuMsPer1k: 12,
+      enqueueCpuMsPer1k: 9,
+      ...(pg === undefined ? {} : { pgBackendCpuMsPer1k: pg }),
+      completed: 1000,
+      remaining: 0,
+      distinctRan: 1000,
+      duplicates: 0,
+      ok: true,
+    });
+    const system = (id: string) => {
+      const s = SYSTEMS[id]!();
+      return { id, label: s.label, backend: s.backend, version: s.version, settings: s.settings };
+    };
+    const results: RunResults = {
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:01.000Z',
+      mode: 'quick',
+      command: 'test',
+      machine: { cpus: 2, cpuModel: 'test', memGiB: 1, node: process.versions.node, platform: 'test', loadAtStart: [0, 0, 0] },
+      services: { postgres: 'n/a', redis: 'n/a' },
+      params: { n: 1000, reps: 1, latencySamples: 0, latencyReps: 0, concurrency: 24, interleaving: 'n/a' },
+      systems: [system('jobfleet-pg'), system('bullmq')],
+      drain: [drain('jobfleet-pg', 30_000, 33.4), drain('bullmq', 20_000)],
+      latency: [],
+    };
+    const [pg, redis] = summarizeDrain(results);
+    expect(pg?.pgCpuPer1k).toBe(33.4);
+    expect(redis?.pgCpuPer1k).toBeNaN();
+    const md = renderMarkdown(results, 'x.json');
+    expect(md).toContain('PostgreSQL backends CPU, ms per 1k jobs');
+    expect(md).toMatch(/\| \*\*Jobfleet [^|]*\*\* \| 1,000 \| \*\*30,000\*\* \|.*\| 12 \| 33 \| /);
+    expect(md).toMatch(/\| BullMQ [^|]* \| 1,000 \| 20,000 \|.*\| 12 \| — \| /);
+  });
+
   it('computes nearest-rank percentiles', () => {
     const xs = Array.from({ length: 100 }, (_, i) => i + 1);
     expect(percentile(xs, 50)).toBe(50);

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { PgCostProbe } from '../pg-cost.ts';
 import { sleep } from '../resources.ts';
 import type { JobTracker } from '../tracker.ts';
 import type { BenchSystem, SystemFactory } from '../types.ts';
@@ -28,6 +29,11 @@ export interface DrainResult {
   clientCpuMsPer1k: number;
   /** The same during the bulk enqueue. */
   enqueueCpuMsPer1k: number;
+  /**
+   * CPU time of the session database's PostgreSQL backends during the drain, per 1,000 jobs (from
+   * /proc; absent for Redis and PGlite, or when /proc cannot be read): the server side's cost.
+   */
+  pgBackendCpuMsPer1k?: number;
   completed: number;
   remaining: number;
   distinctRan: number;
@@ -62,13 +68,16 @@ export async function waitDrained(
  * that storage records n completions.
  */
 export async function runDrain(factory: SystemFactory, opts: DrainOptions): Promise<DrainResult> {
-  return withSession(factory, async (system, tracker) => {
+  return withSession(factory, async (system, tracker, place) => {
     const cap = system.maxDrainJobs === undefined ? Infinity : (opts.cappedN ?? system.maxDrainJobs);
     opts = { ...opts, n: Math.min(opts.n, cap) };
     tracker.expect(opts.n);
     const e0 = process.cpuUsage();
     const enqueue = await measureBulkEnqueue(system, opts.n);
     const enqueueCpu = process.cpuUsage(e0);
+    // Opened before the clock starts; backends that connect during the drain count from zero.
+    const pgCost = system.backend === 'postgresql' && place.databaseUrl ? new PgCostProbe(place.databaseUrl) : null;
+    await pgCost?.begin();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await system.startWorkers(opts.concurrency);
@@ -76,6 +85,7 @@ export async function runDrain(factory: SystemFactory, opts: DrainOptions): Prom
     const handlersDoneMs = handlersDoneAt - t0;
     const drainMs = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
+    const pg = await pgCost?.end(opts.n / 1000).finally(() => pgCost.close());
     // Nothing more may run after the drain: wait a little and look again.
     await sleep(200);
     const [completed, remainingAfter] = [await system.completed(opts.n), await system.remaining()];
@@ -96,6 +106,7 @@ export async function runDrain(factory: SystemFactory, opts: DrainOptions): Prom
       handlersDoneMs,
       clientCpuMsPer1k: (cpu.user + cpu.system) / 1000 / (opts.n / 1000),
       enqueueCpuMsPer1k: (enqueueCpu.user + enqueueCpu.system) / 1000 / (opts.n / 1000),
+      ...(pg?.backendCpuMsPerJob != null ? { pgBackendCpuMsPer1k: pg.backendCpuMsPerJob } : {}),
       completed,
       remaining: remainingAfter,
       distinctRan: tracker.distinct,
