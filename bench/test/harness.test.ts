@@ -10,6 +10,26 @@ import { LOAD_SYSTEM } from '../systems/load.ts';
 import { runDrain } from '../workloads/drain.ts';
 import { percentile } from '../workloads/latency.ts';
 
+/** A run's results around the given systems and drains, as the report renders them. */
+function drainResults(n: number, ids: string[], drain: RunResults['drain']): RunResults {
+  const systems = ids.map((id) => {
+    const s = SYSTEMS[id]!();
+    return { id, label: s.label, backend: s.backend, version: s.version, settings: s.settings };
+  });
+  return {
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:00:01.000Z',
+    mode: 'quick',
+    command: 'test',
+    machine: { cpus: 2, cpuModel: 'test', memGiB: 1, node: process.versions.node, platform: 'test', loadAtStart: [0, 0, 0] },
+    services: { postgres: 'n/a', redis: 'n/a' },
+    params: { n, reps: 1, latencySamples: 0, latencyReps: 0, concurrency: 24, interleaving: 'n/a' },
+    systems,
+    drain,
+    latency: [],
+  };
+}
+
 // Keeps the harness from rotting: the quick drain's code path on the embedded database, no timings asserted.
 describe('bench harness', () => {
   it('knows which session databases have broker queues to delete with them, from the name alone', () => {
@@ -38,19 +58,7 @@ describe('bench harness', () => {
     expect(r.jobsPerSec).toBeGreaterThan(0);
 
     // The report renders from these results.
-    const info = factory!();
-    const results: RunResults = {
-      startedAt: '2026-01-01T00:00:00.000Z',
-      finishedAt: '2026-01-01T00:00:01.000Z',
-      mode: 'quick',
-      command: 'test',
-      machine: { cpus: 2, cpuModel: 'test', memGiB: 1, node: process.versions.node, platform: 'test', loadAtStart: [0, 0, 0] },
-      services: { postgres: 'n/a', redis: 'n/a' },
-      params: { n: 500, reps: 1, latencySamples: 0, latencyReps: 0, concurrency: 24, interleaving: 'n/a' },
-      systems: [{ id: info.id, label: info.label, backend: info.backend, version: info.version, settings: info.settings }],
-      drain: [{ rep: 1, ...r }],
-      latency: [],
-    };
+    const results = drainResults(500, ['jobfleet-pglite'], [{ rep: 1, ...r }]);
     expect(summarizeDrain(results)[0]?.ok).toBe(true);
     expect(renderMarkdown(results, 'x.json')).toContain('Embedded');
   });
@@ -74,22 +82,7 @@ describe('bench harness', () => {
       duplicates: 0,
       ok: true,
     });
-    const system = (id: string) => {
-      const s = SYSTEMS[id]!();
-      return { id, label: s.label, backend: s.backend, version: s.version, settings: s.settings };
-    };
-    const results: RunResults = {
-      startedAt: '2026-01-01T00:00:00.000Z',
-      finishedAt: '2026-01-01T00:00:01.000Z',
-      mode: 'quick',
-      command: 'test',
-      machine: { cpus: 2, cpuModel: 'test', memGiB: 1, node: process.versions.node, platform: 'test', loadAtStart: [0, 0, 0] },
-      services: { postgres: 'n/a', redis: 'n/a' },
-      params: { n: 1000, reps: 1, latencySamples: 0, latencyReps: 0, concurrency: 24, interleaving: 'n/a' },
-      systems: [system('jobfleet-pg'), system('bullmq')],
-      drain: [drain('jobfleet-pg', 30_000, 33.4), drain('bullmq', 20_000)],
-      latency: [],
-    };
+    const results = drainResults(1000, ['jobfleet-pg', 'bullmq'], [drain('jobfleet-pg', 30_000, 33.4), drain('bullmq', 20_000)]);
     const [pg, redis] = summarizeDrain(results);
     expect(pg?.pgCpuPer1k).toBe(33.4);
     expect(redis?.pgCpuPer1k).toBeNaN();
