@@ -194,12 +194,7 @@ describe('scale-out, soak and memory arithmetic', () => {
     });
     const sizes = (total: number, rows: number) => ({ total, indexes: total / 4, rows });
     const results: RunResults = {
-      startedAt: '2026-01-01T00:00:00.000Z',
-      finishedAt: '2026-01-01T00:00:01.000Z',
-      mode: 'quick',
-      command: 'test',
-      machine: { cpus: 2, cpuModel: 'test', memGiB: 1, node: process.versions.node, platform: 'test', loadAtStart: [0, 0, 0] },
-      services: { postgres: 'n/a', redis: 'n/a' },
+      ...drainResults(0, [], []),
       params: {
         n: 0,
         reps: 0,
@@ -211,8 +206,6 @@ describe('scale-out, soak and memory arithmetic', () => {
         memory: { rate: 500, durationMs: 8000, concurrency: 24 },
       },
       systems: [sys('jobfleet-pg', 'Jobfleet PG'), sys('graphile-worker', 'graphile')],
-      drain: [],
-      latency: [],
       http: [
         {
           system: 'jobfleet-http',
